@@ -1,0 +1,38 @@
+//! eventfd: a counter the kernel can poll, used to wake a parked core.
+
+use super::arch::nr;
+use super::call::call2;
+use super::errno::Errno;
+use super::fd::OwnedFd;
+use super::io;
+use std::os::fd::RawFd;
+
+pub const EFD_CLOEXEC: u32 = 0o2000000;
+pub const EFD_NONBLOCK: u32 = 0o4000;
+pub const EFD_SEMAPHORE: u32 = 1;
+
+/// `eventfd2(initial, EFD_CLOEXEC | flags)`.
+pub fn eventfd(initial: u32, flags: u32) -> Result<OwnedFd, Errno> {
+    // SAFETY: no pointers.
+    let fd = unsafe {
+        call2(
+            nr::EVENTFD2,
+            initial as usize,
+            (EFD_CLOEXEC | flags) as usize,
+        )
+    }?;
+    // SAFETY: a new descriptor that only we hold.
+    Ok(unsafe { OwnedFd::from_raw(fd as RawFd) })
+}
+
+/// Adds `n` to the counter (an 8-byte write). Retries `EINTR`.
+pub fn eventfd_write(fd: RawFd, n: u64) -> Result<(), Errno> {
+    io::write(fd, &n.to_ne_bytes()).map(drop)
+}
+
+/// Reads and resets the counter (an 8-byte read). Retries `EINTR`.
+pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
+    let mut b = [0u8; 8];
+    io::read(fd, &mut b)?;
+    Ok(u64::from_ne_bytes(b))
+}

@@ -1,0 +1,221 @@
+//! Fault injection (feature `fault-injection`; release builds never enable it).
+//!
+//! Each thread may carry a [`Plan`]: a seeded list of [`Rule`]s. Before every syscall the
+//! layer makes on that thread, the first rule that matches the syscall number may
+//!
+//! - fail the call with an errno **without making it** (no side effect happens), or
+//! - shorten its length argument before the real call (`read`, `write`, `pread64`, `pwrite64`,
+//!   `sendto`, `recvfrom`: the byte count; `readv`, `writev`, `preadv`, `pwritev`: the iovec
+//!   count, down to one), so the kernel really moves fewer bytes and the stream stays intact.
+//!
+//! The layer also counts every call per thread and per number ([`calls`]), so tests can see
+//! that each call of a round trip passed through it. A [`PlanGuard`] removes the plan when
+//! dropped and, if the thread is panicking, prints the seed so the failure can be replayed.
+
+use super::arch::nr;
+use super::errno::Errno;
+use std::cell::{Cell, RefCell};
+
+/// What a matching rule does to a call.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    /// Fail the call with this errno, without making it.
+    Fail(Errno),
+    /// Shorten the length argument to a random value in `1..=len` (a short count). Rules with
+    /// this action match only syscalls that have a length argument.
+    Short,
+}
+
+/// One rule of a plan.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    syscalls: Vec<usize>,
+    action: Action,
+    per_million: u32,
+    remaining: Option<u64>,
+}
+
+impl Rule {
+    /// A rule for these syscall numbers (see `sys::nr`); an empty list matches every syscall.
+    pub fn new(syscalls: &[usize], action: Action) -> Rule {
+        Rule {
+            syscalls: syscalls.to_vec(),
+            action,
+            per_million: 1_000_000,
+            remaining: None,
+        }
+    }
+
+    /// Applies to a matching call with this probability (0.0..=1.0), drawn from the seed.
+    pub fn probability(mut self, p: f64) -> Rule {
+        self.per_million = (p.clamp(0.0, 1.0) * 1_000_000.0) as u32;
+        self
+    }
+
+    /// Applies at most `n` times, then stops matching.
+    pub fn times(mut self, n: u64) -> Rule {
+        self.remaining = Some(n);
+        self
+    }
+}
+
+/// A seeded set of rules for one thread.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    seed: u64,
+    rules: Vec<Rule>,
+}
+
+impl Plan {
+    pub fn new(seed: u64) -> Plan {
+        Plan {
+            seed,
+            rules: Vec::new(),
+        }
+    }
+
+    pub fn rule(mut self, rule: Rule) -> Plan {
+        self.rules.push(rule);
+        self
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Installs the plan on the current thread until the guard drops.
+    pub fn install(self) -> PlanGuard {
+        let seed = self.seed;
+        RNG.with(|r| r.set(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1));
+        PLAN.with(|p| *p.borrow_mut() = Some(self));
+        PlanGuard { seed }
+    }
+}
+
+/// Removes the thread's plan on drop; prints the seed if the thread is panicking.
+#[must_use = "the plan is removed when the guard drops"]
+pub struct PlanGuard {
+    seed: u64,
+}
+
+impl PlanGuard {
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+impl Drop for PlanGuard {
+    fn drop(&mut self) {
+        PLAN.with(|p| p.borrow_mut().take());
+        if std::thread::panicking() {
+            eprintln!("fault injection: the failing run used seed {}", self.seed);
+        }
+    }
+}
+
+/// A seed for a test: `CORELOOP_FAULT_SEED` if set (to replay a failure), else fresh.
+pub fn seed_from_env() -> u64 {
+    if let Some(s) = std::env::var("CORELOOP_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return s;
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    t.as_nanos() as u64 ^ (std::process::id() as u64) << 32
+}
+
+/// How many times this thread made syscall `nr` through the layer.
+pub fn calls(nr: usize) -> u64 {
+    COUNTS.with(|c| c.borrow().get(nr).copied().unwrap_or(0))
+}
+
+/// How many times this thread had a call failed or shortened by its plan.
+pub fn injected() -> u64 {
+    INJECTED.with(|c| c.get())
+}
+
+/// Sets this thread's call counts to zero.
+pub fn reset_calls() {
+    COUNTS.with(|c| c.borrow_mut().iter_mut().for_each(|n| *n = 0));
+    INJECTED.with(|c| c.set(0));
+}
+
+const MAX_NR: usize = 512;
+
+thread_local! {
+    static PLAN: RefCell<Option<Plan>> = const { RefCell::new(None) };
+    static RNG: Cell<u64> = const { Cell::new(1) };
+    static COUNTS: RefCell<Vec<u64>> = RefCell::new(vec![0; MAX_NR]);
+    static INJECTED: Cell<u64> = const { Cell::new(0) };
+}
+
+fn next_random() -> u64 {
+    RNG.with(|r| {
+        // xorshift64*: small, seeded, good enough to pick faults.
+        let mut x = r.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        r.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
+}
+
+/// Which argument is the length that [`Action::Short`] may shorten, if the call has one.
+fn length_arg(n: usize) -> Option<usize> {
+    match n {
+        nr::READ | nr::WRITE | nr::PREAD64 | nr::PWRITE64 | nr::SENDTO | nr::RECVFROM => Some(2),
+        nr::READV | nr::WRITEV | nr::PREADV | nr::PWRITEV => Some(2),
+        _ => None,
+    }
+}
+
+pub(crate) fn intercept(n: usize, args: &mut [usize]) -> Option<Errno> {
+    // try_with: a syscall made while thread-locals are being torn down is simply not counted.
+    let _ = COUNTS.try_with(|c| {
+        if let Some(slot) = c.borrow_mut().get_mut(n) {
+            *slot += 1;
+        }
+    });
+    let action = PLAN
+        .try_with(|p| {
+            let mut p = p.borrow_mut();
+            let plan = p.as_mut()?;
+            for rule in plan.rules.iter_mut() {
+                if !rule.syscalls.is_empty() && !rule.syscalls.contains(&n) {
+                    continue;
+                }
+                if matches!(rule.action, Action::Short) && length_arg(n).is_none() {
+                    continue;
+                }
+                if rule.remaining == Some(0) {
+                    continue;
+                }
+                if (next_random() % 1_000_000) as u32 >= rule.per_million {
+                    continue;
+                }
+                if let Some(r) = rule.remaining.as_mut() {
+                    *r -= 1;
+                }
+                return Some(rule.action);
+            }
+            None
+        })
+        .ok()
+        .flatten()?;
+    let _ = INJECTED.try_with(|c| c.set(c.get() + 1));
+    match action {
+        Action::Fail(e) => Some(e),
+        Action::Short => {
+            let i = length_arg(n)?;
+            let len = args[i];
+            if len > 1 {
+                args[i] = 1 + (next_random() as usize % len);
+            }
+            None
+        }
+    }
+}

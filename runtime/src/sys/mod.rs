@@ -1,0 +1,31 @@
+//! The raw syscall layer: every syscall coreloop makes goes through here.
+//!
+//! - `arch`: `syscall0`..`syscall6` in inline asm, and the syscall numbers.
+//! - `call`: the single door (`callN`) that turns a raw return into `Result<usize, Errno>`,
+//!   counts it and shows it to the fault plan (feature `fault-injection`).
+//! - one file per family of typed wrappers; each wrapper's doc names its syscall and says
+//!   whether it retries `EINTR`. Short counts are always returned as they are.
+//!
+//! Every descriptor this layer creates is close-on-exec, and every socket non-blocking.
+//! This module depends on nothing but `core` and `std`'s plain types (no libc).
+
+pub mod arch;
+mod call;
+pub mod epoll;
+pub mod errno;
+pub mod eventfd;
+pub mod fd;
+pub mod io;
+pub mod sched;
+pub mod uring;
+
+#[cfg(feature = "fault-injection")]
+pub mod fault;
+#[cfg(not(feature = "fault-injection"))]
+#[path = "fault_off.rs"]
+mod fault;
+
+pub use arch::nr;
+pub use call::retry_eintr;
+pub use errno::Errno;
+pub use fd::OwnedFd;

@@ -1,0 +1,1 @@
+//! coreloop: facade (re-exports only).
