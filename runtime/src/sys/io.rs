@@ -12,8 +12,14 @@ use super::fd::OwnedFd;
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::RawFd;
 
-/// `struct iovec`, the same layout as `IoSlice` on Linux.
-pub type IoVec = std::io::IoSlice<'static>;
+/// `struct iovec`: a pointer and a length (the same layout as `IoSlice` on Linux). Raw, so it
+/// can describe memory that is not initialized yet (the spare capacity a read fills).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct IoVec {
+    pub base: *mut u8,
+    pub len: usize,
+}
 
 /// `read(2)` into `len` bytes at `ptr`.
 ///

@@ -1,0 +1,157 @@
+//! Buffers whose ownership passes to the kernel and back.
+//!
+//! An operation takes a buffer by value and hands it back with the result:
+//! `let (res, buf) = stream.read(buf).await;`. While the operation is in flight the buffer
+//! belongs to it (on io_uring, to the kernel): if the future is dropped early, the reactor
+//! keeps the buffer alive until the kernel's completion arrives, and only then drops it.
+//!
+//! [`IoBuf`] is a buffer the kernel reads from (writes, sends); [`IoBufMut`] one it writes
+//! into (reads, receives). Both promise a pointer that stays put while the value is moved,
+//! which is why they are `unsafe` to implement.
+
+mod slice;
+
+pub use slice::Slice;
+
+/// A buffer the kernel may read.
+///
+/// # Safety
+/// `stable_ptr` must point to `bytes_init` initialized bytes, and to an allocation of
+/// `bytes_total` bytes, and the pointer must not change while the buffer is moved (only
+/// when it is mutated through its own API). Heap buffers (`Vec`, `Box`, `String`) and
+/// `'static` data qualify; arrays on the stack do not.
+pub unsafe trait IoBuf: 'static {
+    /// Where the bytes are.
+    fn stable_ptr(&self) -> *const u8;
+
+    /// How many bytes are initialized: what a write sends.
+    fn bytes_init(&self) -> usize;
+
+    /// How many bytes the allocation has: what a read may fill.
+    fn bytes_total(&self) -> usize;
+
+    /// A view of `range` of this buffer that is itself a buffer; `into_inner` gives it back.
+    ///
+    /// # Panics
+    /// If the range is out of `0..bytes_total()`, or decreasing.
+    fn slice(self, range: impl std::ops::RangeBounds<usize>) -> Slice<Self>
+    where
+        Self: Sized,
+    {
+        use std::ops::Bound;
+        let begin = match range.start_bound() {
+            Bound::Included(&n) => n,
+            Bound::Excluded(&n) => n + 1,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&n) => n + 1,
+            Bound::Excluded(&n) => n,
+            Bound::Unbounded => self.bytes_init(),
+        };
+        assert!(begin <= end, "slice range starts at {begin} but ends at {end}");
+        assert!(end <= self.bytes_total(), "slice end {end} is past the buffer's {} bytes", self.bytes_total());
+        Slice::new(self, begin, end)
+    }
+}
+
+/// A buffer the kernel may write into.
+///
+/// # Safety
+/// As [`IoBuf`], and `stable_mut_ptr` is valid for writes of `bytes_total` bytes.
+pub unsafe trait IoBufMut: IoBuf {
+    fn stable_mut_ptr(&mut self) -> *mut u8;
+
+    /// Records that the first `pos` bytes are initialized (never shrinks what was).
+    ///
+    /// # Safety
+    /// The first `pos` bytes must really be initialized.
+    unsafe fn set_init(&mut self, pos: usize);
+}
+
+// SAFETY: a Vec's heap pointer does not change when the Vec moves; len/capacity bound it.
+unsafe impl IoBuf for Vec<u8> {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.capacity()
+    }
+}
+
+// SAFETY: as for IoBuf; the spare capacity is writable.
+unsafe impl IoBufMut for Vec<u8> {
+    fn stable_mut_ptr(&mut self) -> *mut u8 {
+        self.as_mut_ptr()
+    }
+    unsafe fn set_init(&mut self, pos: usize) {
+        if self.len() < pos {
+            // SAFETY: the caller promises the first `pos` bytes are initialized; pos <= capacity.
+            unsafe { self.set_len(pos) };
+        }
+    }
+}
+
+// SAFETY: a boxed slice's heap pointer does not change when the box moves.
+unsafe impl IoBuf for Box<[u8]> {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.len()
+    }
+}
+
+// SAFETY: as for IoBuf; every byte of a boxed slice is initialized and writable.
+unsafe impl IoBufMut for Box<[u8]> {
+    fn stable_mut_ptr(&mut self) -> *mut u8 {
+        self.as_mut_ptr()
+    }
+    unsafe fn set_init(&mut self, _pos: usize) {}
+}
+
+// SAFETY: 'static data never moves.
+unsafe impl IoBuf for &'static [u8] {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.len()
+    }
+}
+
+// SAFETY: 'static data never moves.
+unsafe impl IoBuf for &'static str {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.len()
+    }
+}
+
+// SAFETY: a String's heap pointer does not change when it moves. (Not IoBufMut: the kernel
+// could write bytes that are not UTF-8.)
+unsafe impl IoBuf for String {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.capacity()
+    }
+}

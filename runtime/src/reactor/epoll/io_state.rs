@@ -1,0 +1,145 @@
+//! Per-fd readiness for the epoll reactor, indexed by fd number.
+
+use super::super::ReactorStats;
+use crate::op::Interest;
+use crate::sys::Errno;
+use crate::sys::epoll as ep;
+use std::os::fd::RawFd;
+use std::task::Waker;
+
+const READABLE: u8 = 1;
+const WRITABLE: u8 = 2;
+
+/// Readiness of one registered fd.
+pub(super) struct IoState {
+    /// Registration generation, carried in the event data next to the fd.
+    generation: u32,
+    /// Counts events; an `EAGAIN` only clears readiness if no event came since the attempt.
+    tick: u32,
+    ready: u8,
+    /// Set when epoll refuses the fd (regular files): it is always ready.
+    always_ready: bool,
+    readers: Vec<Waker>,
+    writers: Vec<Waker>,
+}
+
+fn bit(interest: Interest) -> u8 {
+    match interest {
+        Interest::Readable => READABLE,
+        Interest::Writable => WRITABLE,
+    }
+}
+
+impl IoState {
+    pub(super) fn is_ready(&self, interest: Interest) -> bool {
+        self.always_ready || self.ready & bit(interest) != 0
+    }
+
+    pub(super) fn tick(&self) -> u32 {
+        self.tick
+    }
+
+    /// Clears readiness for `interest` unless an event arrived after `tick` was read.
+    pub(super) fn clear(&mut self, interest: Interest, tick: u32) {
+        if self.tick == tick && !self.always_ready {
+            self.ready &= !bit(interest);
+        }
+    }
+
+    pub(super) fn add_waker(&mut self, interest: Interest, waker: &Waker) {
+        let list = match interest {
+            Interest::Readable => &mut self.readers,
+            Interest::Writable => &mut self.writers,
+        };
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+}
+
+pub(super) struct IoStates {
+    by_fd: Vec<Option<IoState>>,
+    next_generation: u32,
+}
+
+impl IoStates {
+    pub(super) fn new() -> IoStates {
+        IoStates { by_fd: Vec::new(), next_generation: 0 }
+    }
+
+    pub(super) fn get(&mut self, fd: RawFd) -> Option<&mut IoState> {
+        self.by_fd.get_mut(fd as usize)?.as_mut()
+    }
+
+    /// The state of `fd`, registering it with epoll the first time. A fresh registration
+    /// starts out ready both ways: the first attempt finds out, and epoll reports any
+    /// readiness that exists at registration as an edge.
+    pub(super) fn get_or_register(
+        &mut self,
+        epfd: RawFd,
+        fd: RawFd,
+        stats: &mut ReactorStats,
+    ) -> Result<&mut IoState, Errno> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        let i = fd as usize;
+        if i >= self.by_fd.len() {
+            self.by_fd.resize_with((i + 1).next_power_of_two(), || None);
+        }
+        if self.by_fd[i].is_none() {
+            self.next_generation = self.next_generation.wrapping_add(1);
+            let generation = self.next_generation;
+            let data = fd as u32 as u64 | (generation as u64) << 32;
+            let events = ep::EPOLLIN | ep::EPOLLOUT | ep::EPOLLRDHUP | ep::EPOLLET;
+            stats.reactor_syscalls += 1;
+            let always_ready = match ep::epoll_ctl(epfd, ep::EPOLL_CTL_ADD, fd, events, data) {
+                Ok(()) => false,
+                // A regular file or directory: epoll has nothing to say about it, and every
+                // attempt on it completes (or fails) without waiting.
+                Err(Errno::EPERM) => true,
+                Err(e) => return Err(e),
+            };
+            self.by_fd[i] = Some(IoState {
+                generation,
+                tick: 0,
+                ready: READABLE | WRITABLE,
+                always_ready,
+                readers: Vec::new(),
+                writers: Vec::new(),
+            });
+        }
+        Ok(self.by_fd[i].as_mut().expect("set above"))
+    }
+
+    /// Applies one epoll event.
+    pub(super) fn dispatch(&mut self, data: u64, events: u32, wakeups: &mut Vec<Waker>) {
+        let fd = (data & 0xffff_ffff) as u32 as usize;
+        let generation = (data >> 32) as u32;
+        let Some(Some(state)) = self.by_fd.get_mut(fd) else { return };
+        if state.generation != generation {
+            return;
+        }
+        state.tick = state.tick.wrapping_add(1);
+        if events & (ep::EPOLLIN | ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR | ep::EPOLLPRI) != 0 {
+            state.ready |= READABLE;
+            wakeups.append(&mut state.readers);
+        }
+        if events & (ep::EPOLLOUT | ep::EPOLLHUP | ep::EPOLLERR) != 0 {
+            state.ready |= WRITABLE;
+            wakeups.append(&mut state.writers);
+        }
+    }
+
+    /// Drops the registration of `fd` before it is closed; anyone still waiting on it is
+    /// woken to find out (their next attempt fails with `EBADF`). No `EPOLL_CTL_DEL`: closing
+    /// the last reference to the file removes it from the epoll set, and a late event for it
+    /// carries an older generation and is dropped — a syscall saved per connection.
+    pub(super) fn forget(&mut self, fd: RawFd, wakeups: &mut Vec<Waker>) {
+        let Some(slot) = self.by_fd.get_mut(fd as usize) else { return };
+        if let Some(mut state) = slot.take() {
+            wakeups.append(&mut state.readers);
+            wakeups.append(&mut state.writers);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Which reactor a core runs, and the one clear message when `auto` falls back to epoll.
+
+use std::fmt;
+use std::io;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The reactor to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReactorKind {
+    /// io_uring, strictly: if the kernel refuses it, building the runtime fails with the reason.
+    Uring,
+    /// epoll.
+    Epoll,
+    /// io_uring if the kernel allows it, else epoll (saying once why).
+    Auto,
+}
+
+impl ReactorKind {
+    /// Parses `uring`, `io_uring`, `epoll` or `auto`.
+    pub fn parse(s: &str) -> io::Result<ReactorKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "uring" | "io_uring" | "io-uring" => Ok(ReactorKind::Uring),
+            "epoll" => Ok(ReactorKind::Epoll),
+            "auto" | "" => Ok(ReactorKind::Auto),
+            other => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown reactor {other:?}: expected uring, epoll or auto"),
+            )),
+        }
+    }
+
+    /// `CORELOOP_REACTOR`, if it is set.
+    pub fn from_env() -> io::Result<Option<ReactorKind>> {
+        match std::env::var("CORELOOP_REACTOR") {
+            Ok(v) => ReactorKind::parse(&v)
+                .map(Some)
+                .map_err(|e| io::Error::new(e.kind(), format!("CORELOOP_REACTOR: {e}"))),
+            Err(_) => Ok(None),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReactorKind::Uring => "uring",
+            ReactorKind::Epoll => "epoll",
+            ReactorKind::Auto => "auto",
+        }
+    }
+}
+
+impl fmt::Display for ReactorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What was asked for, what runs, and why they differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub requested: ReactorKind,
+    pub running: ReactorKind,
+    /// Why io_uring was not used, when `auto` fell back.
+    pub reason: Option<String>,
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Some(r) => write!(f, "coreloop: reactor {} (asked for {}): {r}", self.running, self.requested),
+            None => write!(f, "coreloop: reactor {} (asked for {})", self.running, self.requested),
+        }
+    }
+}
+
+type Hook = Box<dyn Fn(&Choice) + Send + Sync>;
+
+static HOOK: Mutex<Option<Hook>> = Mutex::new(None);
+static SAID: AtomicBool = AtomicBool::new(false);
+
+/// Replaces what happens when `auto` falls back to epoll (by default: one line on stderr, once
+/// per process). The hook is called for every fallback, on the core that fell back.
+pub fn set_fallback_hook(hook: impl Fn(&Choice) + Send + Sync + 'static) {
+    *HOOK.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(hook));
+}
+
+pub(crate) fn report_fallback(choice: &Choice) {
+    let hook = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    match hook.as_ref() {
+        Some(h) => h(choice),
+        None => {
+            if !SAID.swap(true, Ordering::Relaxed) {
+                eprintln!("{choice}");
+            }
+        }
+    }
+}

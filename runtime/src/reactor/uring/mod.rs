@@ -1,0 +1,172 @@
+//! The io_uring reactor.
+//!
+//! - One ring per core, created on the core's own thread (so `SINGLE_ISSUER` holds). Each
+//!   entry's `user_data` is a key into the core's in-flight table (`op::InFlight`); keys with
+//!   the top bit set are the reactor's own entries.
+//! - Batched: ops only queue entries; one `io_uring_enter` per loop turn submits them all and
+//!   waits (`GETEVENTS`, with the deadline as an `EXT_ARG` timeout). Completions are drained in
+//!   one pass. A full SQ is submitted and the push retried — never dropped.
+//! - CQ overflow: with `IORING_FEAT_NODROP` the kernel keeps overflowed completions and flags
+//!   the SQ; the drain sees the flag and enters again to flush them, until none are left.
+//! - Unpark: an 8-byte read of the core's eventfd is kept armed on the ring.
+//! - Set-up flags: `setup` probes from the most to the least capable set the kernel accepts.
+
+mod setup;
+
+pub use setup::Setup;
+pub(crate) use setup::build;
+
+use super::ReactorStats;
+use crate::op::InFlight;
+use crate::sys::Errno;
+use crate::sys::uring::{self as sys_uring, GeteventsArg, KernelTimespec};
+use io_uring::{IoUring, opcode, squeue, types};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::task::Waker;
+use std::time::Duration;
+
+/// The completion of the armed eventfd read.
+const UNPARK_KEY: u64 = u64::MAX;
+/// Completions of cancel requests (the cancelled op reports on its own key).
+const CANCEL_KEY: u64 = u64::MAX - 1;
+
+pub(crate) struct UringReactor {
+    ring: IoUring,
+    setup: Setup,
+    unpark_fd: RawFd,
+    /// Where the armed eventfd read writes; boxed so its address is stable.
+    unpark_buf: Box<u64>,
+    unpark_armed: bool,
+}
+
+impl UringReactor {
+    pub(crate) fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// Queues an entry, submitting what is queued first if the SQ is full.
+    pub(crate) fn push(
+        &mut self,
+        entry: squeue::Entry,
+        stats: &mut ReactorStats,
+        ops: &mut InFlight,
+        wakeups: &mut Vec<Waker>,
+    ) {
+        loop {
+            // SAFETY: entries come from `OpCode::sqe` (whose contract keeps every pointer valid
+            // while the boxed op is alive, and the op stays alive — in its future or orphaned in
+            // `ops` — until its completion) or from this reactor's own fields, which live as
+            // long as the ring.
+            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                return;
+            }
+            // SQ full: hand what is queued to the kernel, then try again.
+            let _ = self.enter(0, None, stats, ops, wakeups);
+        }
+    }
+
+    /// Asks the kernel to cancel the op under `key`; its own completion still follows.
+    pub(crate) fn cancel(&mut self, key: u64, stats: &mut ReactorStats, ops: &mut InFlight, wakeups: &mut Vec<Waker>) {
+        let entry = opcode::AsyncCancel::new(key).build().user_data(CANCEL_KEY);
+        self.push(entry, stats, ops, wakeups);
+    }
+
+    pub(crate) fn park(
+        &mut self,
+        timeout: Option<Duration>,
+        stats: &mut ReactorStats,
+        ops: &mut InFlight,
+        wakeups: &mut Vec<Waker>,
+    ) -> io::Result<()> {
+        if !self.unpark_armed {
+            let entry = opcode::Read::new(
+                types::Fd(self.unpark_fd),
+                (&mut *self.unpark_buf as *mut u64).cast(),
+                8,
+            )
+            .build()
+            .user_data(UNPARK_KEY);
+            self.unpark_armed = true;
+            self.push(entry, stats, ops, wakeups);
+        }
+        let min_complete = if timeout == Some(Duration::ZERO) { 0 } else { 1 };
+        self.enter(min_complete, timeout, stats, ops, wakeups)
+    }
+
+    /// One `io_uring_enter`: submits everything queued, waits for `min_complete` completions
+    /// (bounded by `timeout`), then drains the CQ, flushing any overflow.
+    fn enter(
+        &mut self,
+        min_complete: u32,
+        timeout: Option<Duration>,
+        stats: &mut ReactorStats,
+        ops: &mut InFlight,
+        wakeups: &mut Vec<Waker>,
+    ) -> io::Result<()> {
+        let to_submit = {
+            let mut sq = self.ring.submission();
+            sq.sync();
+            sq.len() as u32
+        };
+        let ts;
+        let arg;
+        let (arg_ptr, arg_size, ext) = match timeout {
+            Some(t) if min_complete > 0 => {
+                ts = KernelTimespec { tv_sec: t.as_secs() as i64, tv_nsec: t.subsec_nanos() as i64 };
+                arg = GeteventsArg { ts: &ts as *const KernelTimespec as u64, ..Default::default() };
+                (&arg as *const GeteventsArg as *const u8, size_of::<GeteventsArg>(), sys_uring::IORING_ENTER_EXT_ARG)
+            }
+            _ => (std::ptr::null(), 0, 0),
+        };
+        let flags = sys_uring::IORING_ENTER_GETEVENTS | ext;
+        stats.reactor_syscalls += 1;
+        // SAFETY: every queued entry points to memory kept alive until its completion (see
+        // `push`); `arg` and `ts` live on this stack frame across the call.
+        let res = unsafe {
+            sys_uring::io_uring_enter(self.ring.as_raw_fd(), to_submit, min_complete, flags, arg_ptr, arg_size)
+        };
+        match res {
+            Ok(n) => stats.submitted += n as u64,
+            // The deadline passed, a signal arrived, or the kernel wants the CQ drained before
+            // it takes more: all are "look at the CQ and go round again".
+            Err(Errno::ETIME | Errno::EINTR | Errno::EBUSY | Errno::EAGAIN) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.drain(stats, ops, wakeups);
+        Ok(())
+    }
+
+    fn drain(&mut self, stats: &mut ReactorStats, ops: &mut InFlight, wakeups: &mut Vec<Waker>) {
+        loop {
+            let mut unparked = false;
+            for cqe in self.ring.completion() {
+                match cqe.user_data() {
+                    UNPARK_KEY => unparked = true,
+                    CANCEL_KEY => {}
+                    key => {
+                        stats.completions += 1;
+                        let r = cqe.result();
+                        let res = if r < 0 { Err(Errno::from_raw(-r)) } else { Ok(r as usize) };
+                        if let Some(w) = ops.complete(key, res) {
+                            wakeups.push(w);
+                        }
+                    }
+                }
+            }
+            if unparked {
+                stats.unparks += 1;
+                self.unpark_armed = false;
+            }
+            if !self.ring.submission().cq_overflow() {
+                return;
+            }
+            // Completions overflowed the CQ and wait in the kernel: an enter flushes them.
+            stats.reactor_syscalls += 1;
+            // SAFETY: submits nothing and passes no argument.
+            let _ = unsafe {
+                sys_uring::io_uring_enter(self.ring.as_raw_fd(), 0, 0, sys_uring::IORING_ENTER_GETEVENTS, std::ptr::null(), 0)
+            };
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Ring set-up: the best flags this kernel accepts, and the ops we need.
+
+use super::UringReactor;
+use crate::sys::Errno;
+use crate::sys::uring::setup_gate;
+use io_uring::{IoUring, Probe, opcode};
+use std::os::fd::RawFd;
+
+/// What the ring was set up with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setup {
+    pub entries: u32,
+    pub cq_entries: u32,
+    pub single_issuer: bool,
+    pub defer_taskrun: bool,
+    pub coop_taskrun: bool,
+    pub submit_all: bool,
+    pub nodrop: bool,
+}
+
+/// Why the kernel refused io_uring, in words a user can act on.
+pub(crate) struct Refusal {
+    pub(crate) errno: Option<Errno>,
+    pub(crate) reason: String,
+}
+
+impl Refusal {
+    fn from_errno(e: Errno) -> Refusal {
+        let why = match e {
+            Errno::ENOSYS => "this kernel has no io_uring",
+            Errno::EPERM => "io_uring is not permitted here (kernel.io_uring_disabled or a seccomp filter)",
+            Errno::ENOMEM => "the kernel could not lock memory for the ring (RLIMIT_MEMLOCK too low?)",
+            _ => "io_uring_setup failed",
+        };
+        Refusal { errno: Some(e), reason: format!("{why}: io_uring_setup returned {e}") }
+    }
+}
+
+/// Flag sets to try, most capable first. `DEFER_TASKRUN` keeps completion work on this thread
+/// (run when it enters the ring) instead of interrupting it from other CPUs; it needs
+/// `SINGLE_ISSUER` (6.1+). `COOP_TASKRUN` (5.19+) at least avoids the interrupts.
+const FLAG_SETS: [(bool, bool, bool, bool); 4] = [
+    // (single_issuer, defer_taskrun, coop_taskrun, submit_all)
+    (true, true, false, true),
+    (true, false, true, true),
+    (false, false, true, true),
+    (false, false, false, false),
+];
+
+/// The io_uring ops coreloop submits; a kernel without one of them gets the epoll reactor.
+const NEEDED_OPS: [(u8, &str); 14] = [
+    (opcode::Nop::CODE, "NOP"),
+    (opcode::Read::CODE, "READ"),
+    (opcode::Write::CODE, "WRITE"),
+    (opcode::Readv::CODE, "READV"),
+    (opcode::Writev::CODE, "WRITEV"),
+    (opcode::Accept::CODE, "ACCEPT"),
+    (opcode::Connect::CODE, "CONNECT"),
+    (opcode::Recv::CODE, "RECV"),
+    (opcode::Send::CODE, "SEND"),
+    (opcode::SendMsg::CODE, "SENDMSG"),
+    (opcode::RecvMsg::CODE, "RECVMSG"),
+    (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
+    (opcode::OpenAt::CODE, "OPENAT"),
+    (opcode::Statx::CODE, "STATX"),
+];
+
+pub(crate) fn build(entries: u32, cq_entries: Option<u32>, unpark_fd: RawFd) -> Result<UringReactor, Refusal> {
+    setup_gate().map_err(Refusal::from_errno)?;
+    let mut last = None;
+    for (single_issuer, defer_taskrun, coop_taskrun, submit_all) in FLAG_SETS {
+        let mut b = IoUring::builder();
+        if single_issuer {
+            b.setup_single_issuer();
+        }
+        if defer_taskrun {
+            b.setup_defer_taskrun();
+        }
+        if coop_taskrun {
+            b.setup_coop_taskrun();
+        }
+        if submit_all {
+            b.setup_submit_all();
+        }
+        if let Some(cq) = cq_entries {
+            b.setup_cqsize(cq);
+        }
+        let ring = match b.build(entries) {
+            Ok(r) => r,
+            Err(e) => {
+                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(Errno::EINVAL.raw()));
+                // EINVAL: this kernel does not know one of the flags; try fewer.
+                if errno == Errno::EINVAL {
+                    last = Some(errno);
+                    continue;
+                }
+                return Err(Refusal::from_errno(errno));
+            }
+        };
+        let params = ring.params();
+        if !params.is_feature_ext_arg() {
+            return Err(Refusal {
+                errno: None,
+                reason: "the kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11+), which \
+                         coreloop needs for timed waits"
+                    .into(),
+            });
+        }
+        let mut probe = Probe::new();
+        if ring.submitter().register_probe(&mut probe).is_ok() {
+            let missing: Vec<&str> =
+                NEEDED_OPS.iter().filter(|(code, _)| !probe.is_supported(*code)).map(|(_, name)| *name).collect();
+            if !missing.is_empty() {
+                return Err(Refusal {
+                    errno: None,
+                    reason: format!("the kernel's io_uring lacks ops coreloop uses: {}", missing.join(", ")),
+                });
+            }
+        }
+        let setup = Setup {
+            entries: params.sq_entries(),
+            cq_entries: params.cq_entries(),
+            single_issuer,
+            defer_taskrun,
+            coop_taskrun,
+            submit_all,
+            nodrop: params.is_feature_nodrop(),
+        };
+        return Ok(UringReactor { ring, setup, unpark_fd, unpark_buf: Box::new(0), unpark_armed: false });
+    }
+    Err(Refusal::from_errno(last.unwrap_or(Errno::EINVAL)))
+}

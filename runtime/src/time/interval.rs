@@ -1,0 +1,82 @@
+//! `Interval`: ticks at a fixed period.
+
+use super::sleep::{Sleep, sleep_until};
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// What an interval does when ticks were missed (the task was busy past one or more).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks at once, one after the other, to catch up.
+    #[default]
+    Burst,
+    /// Start the period again from now: the next tick is one period after this one fired.
+    Delay,
+    /// Drop the missed ticks: the next tick is the next multiple of the period from the start.
+    Skip,
+}
+
+/// Ticks every `period`, the first tick at once.
+pub struct Interval {
+    sleep: Sleep,
+    period: Duration,
+    missed: MissedTickBehavior,
+}
+
+/// An interval whose first tick is now.
+///
+/// # Panics
+/// If `period` is zero.
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// An interval whose first tick is at `start`.
+///
+/// # Panics
+/// If `period` is zero.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "interval period must be non-zero");
+    Interval { sleep: sleep_until(start), period, missed: MissedTickBehavior::default() }
+}
+
+impl Interval {
+    pub fn set_missed_tick_behavior(&mut self, b: MissedTickBehavior) {
+        self.missed = b;
+    }
+
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Waits for the next tick; returns its scheduled time.
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let scheduled = self.sleep.deadline();
+        let now = Instant::now();
+        let next = if now > scheduled + self.period {
+            match self.missed {
+                MissedTickBehavior::Burst => scheduled + self.period,
+                MissedTickBehavior::Delay => now + self.period,
+                MissedTickBehavior::Skip => {
+                    let behind = (now - scheduled).as_nanos() / self.period.as_nanos();
+                    scheduled + self.period * (behind as u32 + 1)
+                }
+            }
+        } else {
+            scheduled + self.period
+        };
+        self.sleep.reset(next);
+        Poll::Ready(scheduled)
+    }
+}
+
+use std::future::Future;
