@@ -47,7 +47,11 @@ fn pipe_round_trip() {
     let n = io::read(r.raw(), &mut buf).unwrap();
     assert_eq!(&buf[..n], b"hello, pipe");
     drop(w);
-    assert_eq!(io::read(r.raw(), &mut buf).unwrap(), 0, "EOF after the writer closes");
+    assert_eq!(
+        io::read(r.raw(), &mut buf).unwrap(),
+        0,
+        "EOF after the writer closes"
+    );
 }
 
 #[test]
@@ -141,7 +145,10 @@ fn fcntl_reports_nonblocking() {
     let fl = io::fcntl(r.raw(), F_GETFL, 0).unwrap() as u32;
     assert_eq!(fl & O_NONBLOCK, 0);
     io::fcntl(r.raw(), F_SETFL, (fl | O_NONBLOCK) as usize).unwrap();
-    assert_ne!(io::fcntl(r.raw(), F_GETFL, 0).unwrap() as u32 & O_NONBLOCK, 0);
+    assert_ne!(
+        io::fcntl(r.raw(), F_GETFL, 0).unwrap() as u32 & O_NONBLOCK,
+        0
+    );
     assert_eq!(O_CLOEXEC, libc::O_CLOEXEC as u32);
 }
 
