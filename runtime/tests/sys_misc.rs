@@ -1,11 +1,11 @@
 //! timerfd, clocks, signals, resource limits and scheduling against the real kernel.
 
+use coreloop_runtime::sys::Errno;
 use coreloop_runtime::sys::io::{self, fcntl_cmd::*};
 use coreloop_runtime::sys::resource::*;
 use coreloop_runtime::sys::sched;
 use coreloop_runtime::sys::signal::*;
 use coreloop_runtime::sys::timerfd::*;
-use coreloop_runtime::sys::Errno;
 use std::time::Duration;
 
 #[test]
@@ -22,7 +22,11 @@ fn timerfd_fires() {
     assert_eq!(old, Itimerspec::default());
     std::thread::sleep(Duration::from_millis(30));
     assert!(timerfd_read(t.raw()).unwrap() >= 1);
-    assert_eq!(timerfd_read(t.raw()), Err(Errno::EAGAIN), "one-shot: read resets it");
+    assert_eq!(
+        timerfd_read(t.raw()),
+        Err(Errno::EAGAIN),
+        "one-shot: read resets it"
+    );
 }
 
 #[test]
@@ -40,7 +44,10 @@ fn timerfd_absolute_and_periodic() {
     // Blocking read: returns once the first expiry has passed.
     assert!(timerfd_read(t.raw()).unwrap() >= 1);
     std::thread::sleep(Duration::from_millis(25));
-    assert!(timerfd_read(t.raw()).unwrap() >= 2, "periodic timer kept counting");
+    assert!(
+        timerfd_read(t.raw()).unwrap() >= 2,
+        "periodic timer kept counting"
+    );
 
     // Disarm.
     let off = Itimerspec::default();
@@ -114,7 +121,8 @@ fn prlimit_matches_getrlimit() {
         rlim_max: 0,
     };
     // SAFETY: theirs is a writable rlimit for the call.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut theirs) }, 0);
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut theirs) };
+    assert_eq!(rc, 0);
     assert_eq!(mine.cur, theirs.rlim_cur);
     assert_eq!(mine.max, theirs.rlim_max);
     assert!(mine.cur <= mine.max);
@@ -158,7 +166,10 @@ fn gettid_and_getpid_match_libc() {
 #[test]
 fn layouts_and_constants_match_libc() {
     assert_eq!(size_of::<SignalfdSiginfo>(), 128);
-    assert_eq!(size_of::<SignalfdSiginfo>(), size_of::<libc::signalfd_siginfo>());
+    assert_eq!(
+        size_of::<SignalfdSiginfo>(),
+        size_of::<libc::signalfd_siginfo>()
+    );
     assert_eq!(
         std::mem::offset_of!(SignalfdSiginfo, ssi_arch),
         std::mem::offset_of!(libc::signalfd_siginfo, ssi_arch)
