@@ -9,14 +9,23 @@
 //! Every descriptor this layer creates is close-on-exec, and every socket non-blocking.
 //! This module depends on nothing but `core` and `std`'s plain types (no libc).
 
+pub mod addr;
 pub mod arch;
 mod call;
 pub mod epoll;
 pub mod errno;
 pub mod eventfd;
 pub mod fd;
+pub mod file;
 pub mod io;
+pub mod msg;
+pub mod resource;
 pub mod sched;
+pub mod signal;
+pub mod socket;
+pub mod sockopt;
+pub mod statx;
+pub mod timerfd;
 pub mod uring;
 
 #[cfg(feature = "fault-injection")]

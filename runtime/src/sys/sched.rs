@@ -1,4 +1,4 @@
-//! Threads and CPUs: `gettid`, `sched_setaffinity`, `sched_getaffinity`.
+//! Threads and CPUs: `gettid`, `getpid`, `sched_setaffinity`, `sched_getaffinity`.
 
 use super::arch::nr;
 use super::call::{call0, call3};
@@ -8,6 +8,12 @@ use super::errno::Errno;
 pub fn gettid() -> i32 {
     // SAFETY: no arguments; gettid cannot fail.
     unsafe { call0(nr::GETTID) }.unwrap_or(0) as i32
+}
+
+/// `getpid(2)`: the calling process's id.
+pub fn getpid() -> i32 {
+    // SAFETY: no arguments; getpid cannot fail.
+    unsafe { call0(nr::GETPID) }.unwrap_or(0) as i32
 }
 
 /// A CPU set of up to 1024 CPUs (`cpu_set_t`).

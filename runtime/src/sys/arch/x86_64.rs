@@ -202,6 +202,7 @@ pub mod nr {
     pub const TIMERFD_CREATE: usize = 283;
     pub const FALLOCATE: usize = 285;
     pub const TIMERFD_SETTIME: usize = 286;
+    pub const TIMERFD_GETTIME: usize = 287;
     pub const ACCEPT4: usize = 288;
     pub const SIGNALFD4: usize = 289;
     pub const EVENTFD2: usize = 290;

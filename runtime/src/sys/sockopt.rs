@@ -1,0 +1,181 @@
+//! Socket options: `setsockopt`, `getsockopt`, the option names coreloop uses, and the
+//! option value structs (`Linger`, `IpMreq`, `Ipv6Mreq`).
+//!
+//! The typed forms are generic over [`SockOptValue`], types for which any bytes the kernel
+//! writes are a valid value. Neither call is retried: they do not report `EINTR`.
+
+use super::arch::nr;
+use super::call::call5;
+use super::errno::Errno;
+use std::os::fd::RawFd;
+
+pub const SOL_SOCKET: u32 = 1;
+pub const SO_REUSEADDR: u32 = 2;
+pub const SO_TYPE: u32 = 3;
+pub const SO_ERROR: u32 = 4;
+pub const SO_BROADCAST: u32 = 6;
+pub const SO_SNDBUF: u32 = 7;
+pub const SO_RCVBUF: u32 = 8;
+pub const SO_KEEPALIVE: u32 = 9;
+pub const SO_LINGER: u32 = 13;
+pub const SO_REUSEPORT: u32 = 15;
+
+pub const IPPROTO_IP: u32 = 0;
+pub const IPPROTO_TCP: u32 = 6;
+pub const IPPROTO_UDP: u32 = 17;
+pub const IPPROTO_IPV6: u32 = 41;
+
+pub const TCP_NODELAY: u32 = 1;
+
+pub const IP_TTL: u32 = 2;
+pub const IP_MULTICAST_TTL: u32 = 33;
+pub const IP_MULTICAST_LOOP: u32 = 34;
+pub const IP_ADD_MEMBERSHIP: u32 = 35;
+pub const IP_DROP_MEMBERSHIP: u32 = 36;
+
+pub const IPV6_MULTICAST_LOOP: u32 = 19;
+pub const IPV6_ADD_MEMBERSHIP: u32 = 20;
+pub const IPV6_DROP_MEMBERSHIP: u32 = 21;
+pub const IPV6_V6ONLY: u32 = 26;
+
+/// `struct linger` (for `SO_LINGER`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Linger {
+    /// Non-zero: linger on close.
+    pub l_onoff: i32,
+    /// How long to linger, in seconds.
+    pub l_linger: i32,
+}
+
+/// `struct ip_mreq` (for `IP_ADD_MEMBERSHIP` / `IP_DROP_MEMBERSHIP`); addresses in network
+/// byte order, i.e. `Ipv4Addr::octets()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpMreq {
+    pub multiaddr: [u8; 4],
+    pub interface: [u8; 4],
+}
+
+/// `struct ipv6_mreq` (for `IPV6_ADD_MEMBERSHIP` / `IPV6_DROP_MEMBERSHIP`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ipv6Mreq {
+    pub multiaddr: [u8; 16],
+    /// Interface index; 0 lets the kernel choose.
+    pub interface: u32,
+}
+
+/// A type that can be a socket option value.
+///
+/// # Safety
+/// Every bit pattern of `size_of::<Self>()` bytes must be a valid `Self` (the kernel may write
+/// any bytes into it), and the type must hold no pointers or references.
+pub unsafe trait SockOptValue: Copy {}
+
+// SAFETY: plain integers: every bit pattern is valid.
+unsafe impl SockOptValue for i32 {}
+// SAFETY: plain integers: every bit pattern is valid.
+unsafe impl SockOptValue for u32 {}
+// SAFETY: plain integers: every bit pattern is valid.
+unsafe impl SockOptValue for u8 {}
+// SAFETY: two i32s, no padding: every bit pattern is valid.
+unsafe impl SockOptValue for Linger {}
+// SAFETY: eight bytes, no padding: every bit pattern is valid.
+unsafe impl SockOptValue for IpMreq {}
+// SAFETY: sixteen bytes and a u32, no padding: every bit pattern is valid.
+unsafe impl SockOptValue for Ipv6Mreq {}
+
+/// `setsockopt(2)` with `len` bytes at `val`.
+///
+/// # Safety
+/// `val` must be valid for reads of `len` bytes until the call returns.
+pub unsafe fn setsockopt_raw(
+    fd: RawFd,
+    level: u32,
+    name: u32,
+    val: *const u8,
+    len: u32,
+) -> Result<(), Errno> {
+    // SAFETY: the caller guarantees val.
+    unsafe {
+        call5(
+            nr::SETSOCKOPT,
+            fd as usize,
+            level as usize,
+            name as usize,
+            val as usize,
+            len as usize,
+        )
+    }
+    .map(drop)
+}
+
+/// `getsockopt(2)` into `*len` bytes at `val`; the kernel stores the real size in `*len`.
+///
+/// # Safety
+/// `val` must be valid for writes of `*len` bytes and `len` valid for reads and writes, until
+/// the call returns.
+pub unsafe fn getsockopt_raw(
+    fd: RawFd,
+    level: u32,
+    name: u32,
+    val: *mut u8,
+    len: *mut u32,
+) -> Result<(), Errno> {
+    // SAFETY: the caller guarantees val and len.
+    unsafe {
+        call5(
+            nr::GETSOCKOPT,
+            fd as usize,
+            level as usize,
+            name as usize,
+            val as usize,
+            len as usize,
+        )
+    }
+    .map(drop)
+}
+
+/// `setsockopt(2)` with a typed value.
+pub fn setsockopt<T: SockOptValue>(fd: RawFd, level: u32, name: u32, val: &T) -> Result<(), Errno> {
+    // SAFETY: val is readable for size_of::<T>() bytes for the whole call.
+    unsafe {
+        setsockopt_raw(
+            fd,
+            level,
+            name,
+            (val as *const T).cast(),
+            size_of::<T>() as u32,
+        )
+    }
+}
+
+/// `getsockopt(2)` into a typed value. Bytes the kernel does not write stay zero (some
+/// options, e.g. `IP_MULTICAST_LOOP`, may come back shorter than an int).
+pub fn getsockopt<T: SockOptValue>(fd: RawFd, level: u32, name: u32) -> Result<T, Errno> {
+    let mut val = std::mem::MaybeUninit::<T>::zeroed();
+    let mut len = size_of::<T>() as u32;
+    // SAFETY: val is writable for size_of::<T>() bytes, which len says; both outlive the call.
+    unsafe { getsockopt_raw(fd, level, name, val.as_mut_ptr().cast(), &mut len) }?;
+    // SAFETY: zeroed then partly overwritten by the kernel: every bit pattern is a valid T
+    // (the SockOptValue contract).
+    Ok(unsafe { val.assume_init() })
+}
+
+/// `setsockopt(2)` with an `int` value (most options: flags, sizes, TTLs).
+pub fn setsockopt_int(fd: RawFd, level: u32, name: u32, val: i32) -> Result<(), Errno> {
+    setsockopt(fd, level, name, &val)
+}
+
+/// `getsockopt(2)` of an `int` value.
+pub fn getsockopt_int(fd: RawFd, level: u32, name: u32) -> Result<i32, Errno> {
+    getsockopt(fd, level, name)
+}
+
+/// The pending error of a socket (`SO_ERROR`), cleared by reading it: how a non-blocking
+/// connect reports its outcome. `Ok(None)` means no error.
+pub fn take_socket_error(fd: RawFd) -> Result<Option<Errno>, Errno> {
+    let e = getsockopt_int(fd, SOL_SOCKET, SO_ERROR)?;
+    Ok((e != 0).then(|| Errno::from_raw(e)))
+}
