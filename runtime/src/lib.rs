@@ -7,10 +7,12 @@ pub mod io;
 pub mod op;
 pub mod reactor;
 pub mod sys;
+#[doc(hidden)]
+pub mod testing;
 pub mod time;
 
 pub use executor::{
-    Builder, CoreInfo, JoinError, JoinHandle, Runtime, core_count, current_core, current_reactor, forget_fd,
-    live_tasks, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
+    Builder, CoreInfo, JoinError, JoinHandle, Runtime, core_count, current_core, current_reactor,
+    forget_fd, live_tasks, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
 };
 pub use reactor::{ReactorKind, ReactorStats};

@@ -49,8 +49,15 @@ pub unsafe trait IoBuf: 'static {
             Bound::Excluded(&n) => n,
             Bound::Unbounded => self.bytes_init(),
         };
-        assert!(begin <= end, "slice range starts at {begin} but ends at {end}");
-        assert!(end <= self.bytes_total(), "slice end {end} is past the buffer's {} bytes", self.bytes_total());
+        assert!(
+            begin <= end,
+            "slice range starts at {begin} but ends at {end}"
+        );
+        assert!(
+            end <= self.bytes_total(),
+            "slice end {end} is past the buffer's {} bytes",
+            self.bytes_total()
+        );
         Slice::new(self, begin, end)
     }
 }

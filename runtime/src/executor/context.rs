@@ -47,7 +47,9 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 }
 
 pub(crate) fn no_runtime_error() -> io::Error {
-    io::Error::other("coreloop: this needs a coreloop runtime running on this thread (Runtime::block_on)")
+    io::Error::other(
+        "coreloop: this needs a coreloop runtime running on this thread (Runtime::block_on)",
+    )
 }
 
 /// Makes a core current on this thread until dropped.
@@ -120,7 +122,10 @@ impl Core {
         F::Output: 'static,
     {
         let join = JoinInner::new();
-        let task = Task::new(self.shared.clone(), Box::pin(TaskFuture::new(fut, join.clone())));
+        let task = Task::new(
+            self.shared.clone(),
+            Box::pin(TaskFuture::new(fut, join.clone())),
+        );
         let waker = Waker::from(task.clone());
         self.register(&task);
         self.push_local(task);
@@ -165,7 +170,11 @@ impl Core {
     fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
         let may_block = timeout != Some(Duration::ZERO);
         let blocking = may_block && self.shared.prepare_park();
-        let timeout = if blocking { timeout } else { Some(Duration::ZERO) };
+        let timeout = if blocking {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let res = self.driver.borrow_mut().park(timeout);
         if blocking {
             self.shared.end_park();
@@ -189,7 +198,9 @@ impl Core {
     /// Runs `fut` to completion on this core, with every task spawned here.
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> io::Result<F::Output> {
         let _enter = Enter::new(self);
-        let main_waker = Waker::from(Arc::new(MainWaker { shared: self.shared.clone() }));
+        let main_waker = Waker::from(Arc::new(MainWaker {
+            shared: self.shared.clone(),
+        }));
         let mut cx = Context::from_waker(&main_waker);
         let mut fut = std::pin::pin!(fut);
         self.shared.main_woken.store(true, Ordering::Release);
@@ -213,11 +224,15 @@ impl Core {
                     break;
                 }
             }
-            let busy = !self.run_queue.borrow().is_empty() || self.shared.main_woken.load(Ordering::Relaxed);
+            let busy = !self.run_queue.borrow().is_empty()
+                || self.shared.main_woken.load(Ordering::Relaxed);
             let timeout = if busy {
                 Some(Duration::ZERO)
             } else {
-                self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(Instant::now()))
+                self.timers
+                    .borrow()
+                    .next_deadline()
+                    .map(|d| d.saturating_duration_since(Instant::now()))
             };
             self.turn(timeout)?;
         }

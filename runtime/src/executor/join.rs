@@ -37,9 +37,10 @@ impl JoinError {
     /// The panic message, if the payload was a string.
     pub fn panic_message(&self) -> Option<&str> {
         match self {
-            JoinError::Panicked(p) => {
-                p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(|s| s.as_str()))
-            }
+            JoinError::Panicked(p) => p
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| p.downcast_ref::<String>().map(|s| s.as_str())),
             JoinError::Cancelled => None,
         }
     }
@@ -49,7 +50,9 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JoinError::Cancelled => f.write_str("Cancelled"),
-            JoinError::Panicked(_) => write!(f, "Panicked({:?})", self.panic_message().unwrap_or("..")),
+            JoinError::Panicked(_) => {
+                write!(f, "Panicked({:?})", self.panic_message().unwrap_or(".."))
+            }
         }
     }
 }
@@ -59,7 +62,11 @@ impl fmt::Display for JoinError {
         match self {
             JoinError::Cancelled => f.write_str("task was cancelled"),
             JoinError::Panicked(_) => {
-                write!(f, "task panicked: {}", self.panic_message().unwrap_or("(non-string payload)"))
+                write!(
+                    f,
+                    "task panicked: {}",
+                    self.panic_message().unwrap_or("(non-string payload)")
+                )
             }
         }
     }
@@ -87,7 +94,11 @@ pub(crate) struct JoinInner<T> {
 impl<T> JoinInner<T> {
     pub(crate) fn new() -> Arc<JoinInner<T>> {
         Arc::new(JoinInner {
-            state: Mutex::new(State { result: None, waker: None, done: false }),
+            state: Mutex::new(State {
+                result: None,
+                waker: None,
+                done: false,
+            }),
             aborted: AtomicBool::new(false),
         })
     }
@@ -130,7 +141,11 @@ impl<T> JoinHandle<T> {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner()).done
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .done
     }
 }
 
@@ -152,7 +167,9 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -177,7 +194,11 @@ pin_project_lite::pin_project! {
 
 impl<F: Future> TaskFuture<F> {
     pub(crate) fn new(fut: F, join: Arc<JoinInner<F::Output>>) -> TaskFuture<F> {
-        TaskFuture { fut, join, done: false }
+        TaskFuture {
+            fut,
+            join,
+            done: false,
+        }
     }
 }
 

@@ -56,10 +56,16 @@ where
     let target = context::with_current(|core| core.siblings.get(index).cloned())
         .ok_or_else(context::no_runtime_error)?
         .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("spawn_on: this runtime has no core {index}"))
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("spawn_on: this runtime has no core {index}"),
+            )
         })?;
     if target.closed.load(Ordering::Acquire) {
-        return Err(io::Error::new(io::ErrorKind::BrokenPipe, format!("spawn_on: core {index} has shut down")));
+        return Err(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            format!("spawn_on: core {index} has shut down"),
+        ));
     }
     let join = JoinInner::new();
     let task = task::Task::new(target.clone(), Box::pin(TaskFuture::new(fut, join.clone())));

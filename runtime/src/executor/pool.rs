@@ -31,7 +31,11 @@ struct PoolState {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        state: Mutex::new(PoolState { queue: VecDeque::new(), threads: 0, idle: 0 }),
+        state: Mutex::new(PoolState {
+            queue: VecDeque::new(),
+            threads: 0,
+            idle: 0,
+        }),
         work: Condvar::new(),
     })
 }
@@ -46,7 +50,9 @@ fn execute(job: Job) {
     }
     if s.threads < MAX_THREADS {
         s.threads += 1;
-        let spawned = std::thread::Builder::new().name("coreloop-blocking".into()).spawn(worker);
+        let spawned = std::thread::Builder::new()
+            .name("coreloop-blocking".into())
+            .spawn(worker);
         if spawned.is_err() {
             // No thread could be made: the job waits for a running thread, if there is one.
             s.threads -= 1;
@@ -66,7 +72,10 @@ fn worker() {
             continue;
         }
         s.idle += 1;
-        let (next, timeout) = p.work.wait_timeout(s, IDLE).unwrap_or_else(|e| e.into_inner());
+        let (next, timeout) = p
+            .work
+            .wait_timeout(s, IDLE)
+            .unwrap_or_else(|e| e.into_inner());
         s = next;
         s.idle -= 1;
         if timeout.timed_out() && s.queue.is_empty() {

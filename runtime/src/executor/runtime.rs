@@ -32,6 +32,7 @@ pub struct Builder {
     cq_entries: Option<u32>,
     epoll_events: usize,
     shutdown_timeout: Duration,
+    env_override: bool,
 }
 
 impl Default for Builder {
@@ -44,6 +45,7 @@ impl Default for Builder {
             cq_entries: None,
             epoll_events: 1024,
             shutdown_timeout: Duration::from_secs(5),
+            env_override: true,
         }
     }
 }
@@ -92,15 +94,28 @@ impl Builder {
         self
     }
 
+    /// Whether `CORELOOP_REACTOR` may override [`reactor`](Builder::reactor) (default true;
+    /// tests that must run one reactor turn it off).
+    pub fn env_override(mut self, on: bool) -> Builder {
+        self.env_override = on;
+        self
+    }
+
     /// Checks the settings, decides the reactor (trying io_uring for `uring`/`auto`), and sets
     /// up core 0 on this thread for [`Runtime::block_on`].
     pub fn build(mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
         if self.cores == 0 || self.cores > 1024 {
-            return Err(invalid(format!("cores must be 1..=1024, not {}", self.cores)));
+            return Err(invalid(format!(
+                "cores must be 1..=1024, not {}",
+                self.cores
+            )));
         }
         if !self.ring_entries.is_power_of_two() || self.ring_entries > 32768 {
-            return Err(invalid(format!("ring_entries must be a power of two up to 32768, not {}", self.ring_entries)));
+            return Err(invalid(format!(
+                "ring_entries must be a power of two up to 32768, not {}",
+                self.ring_entries
+            )));
         }
         if let Some(cq) = self.cq_entries {
             if !cq.is_power_of_two() || cq < self.ring_entries || cq > 65536 {
@@ -113,8 +128,10 @@ impl Builder {
         if self.epoll_events == 0 {
             return Err(invalid("epoll_events must be at least 1".into()));
         }
-        if let Some(kind) = ReactorKind::from_env()? {
-            self.reactor = kind;
+        if self.env_override {
+            if let Some(kind) = ReactorKind::from_env()? {
+                self.reactor = kind;
+            }
         }
         let cpus = if self.pin {
             let allowed: Vec<usize> = sched::sched_getaffinity(0)?.cpus().collect();
@@ -134,35 +151,63 @@ impl Builder {
         let (driver, choice) = make_driver(&self, self.reactor, &shared)?;
         let decided = choice.running;
         let core = Core::new(shared, siblings, driver, self.shutdown_timeout);
-        Ok(Runtime { cfg: self, decided, choice, core, cpus, _not_send: PhantomData })
+        Ok(Runtime {
+            cfg: self,
+            decided,
+            choice,
+            core,
+            cpus,
+            _not_send: PhantomData,
+        })
     }
 }
 
 /// Builds a core's reactor of `kind`, falling back from io_uring for `Auto`.
-fn make_driver(cfg: &Builder, kind: ReactorKind, shared: &Arc<Shared>) -> io::Result<(Driver, Choice)> {
+fn make_driver(
+    cfg: &Builder,
+    kind: ReactorKind,
+    shared: &Arc<Shared>,
+) -> io::Result<(Driver, Choice)> {
     let pool = PoolHandle::new(shared.clone());
     let epoll = |reason: Option<String>| -> io::Result<(Driver, Choice)> {
         let r = EpollReactor::new(shared.unpark_fd.raw(), cfg.epoll_events)?;
-        let choice = Choice { requested: kind, running: ReactorKind::Epoll, reason };
-        Ok((Driver::new(Backend::Epoll(r), PoolHandle::new(shared.clone())), choice))
+        let choice = Choice {
+            requested: kind,
+            running: ReactorKind::Epoll,
+            reason,
+        };
+        Ok((
+            Driver::new(Backend::Epoll(r), PoolHandle::new(shared.clone())),
+            choice,
+        ))
     };
     match kind {
         ReactorKind::Epoll => epoll(None),
         ReactorKind::Uring | ReactorKind::Auto => {
             match uring::build(cfg.ring_entries, cfg.cq_entries, shared.unpark_fd.raw()) {
                 Ok(r) => {
-                    let choice = Choice { requested: kind, running: ReactorKind::Uring, reason: None };
+                    let choice = Choice {
+                        requested: kind,
+                        running: ReactorKind::Uring,
+                        reason: None,
+                    };
                     Ok((Driver::new(Backend::Uring(r), pool), choice))
                 }
                 Err(refusal) if kind == ReactorKind::Uring => {
-                    let msg = format!("coreloop: io_uring was asked for but refused: {}", refusal.reason);
+                    let msg = format!(
+                        "coreloop: io_uring was asked for but refused: {}",
+                        refusal.reason
+                    );
                     Err(match refusal.errno {
                         Some(e) => io::Error::new(io::Error::from(e).kind(), msg),
                         None => io::Error::new(io::ErrorKind::Unsupported, msg),
                     })
                 }
                 Err(refusal) => {
-                    let (driver, choice) = epoll(Some(format!("io_uring unavailable, using epoll: {}", refusal.reason)))?;
+                    let (driver, choice) = epoll(Some(format!(
+                        "io_uring unavailable, using epoll: {}",
+                        refusal.reason
+                    )))?;
                     crate::reactor::report_fallback(&choice);
                     Ok((driver, choice))
                 }
@@ -258,7 +303,11 @@ impl Runtime {
                             // Every core runs what core 0 decided: no second fallback message.
                             let (driver, _) = make_driver(cfg, decided, &shared)?;
                             let core = Core::new(shared, siblings, driver, cfg.shutdown_timeout);
-                            core.block_on(f(CoreInfo { index: i, cores: n, cpu }))
+                            core.block_on(f(CoreInfo {
+                                index: i,
+                                cores: n,
+                                cpu,
+                            }))
                         })
                 })
                 .collect::<io::Result<_>>()?;
@@ -278,7 +327,11 @@ impl Runtime {
                     }
                 }
             }
-            if failures.is_empty() { Ok(out) } else { Err(io::Error::other(failures.join("; "))) }
+            if failures.is_empty() {
+                Ok(out)
+            } else {
+                Err(io::Error::other(failures.join("; ")))
+            }
         })
     }
 }

@@ -72,7 +72,10 @@ impl Shared {
     pub(crate) fn prepare_park(&self) -> bool {
         self.parked.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
-        if !self.remote.is_empty() || !self.completions.is_empty() || self.main_woken.load(Ordering::Relaxed) {
+        if !self.remote.is_empty()
+            || !self.completions.is_empty()
+            || self.main_woken.load(Ordering::Relaxed)
+        {
             self.parked.store(false, Ordering::Relaxed);
             return false;
         }

@@ -67,7 +67,9 @@ impl Task {
         // SAFETY: on the owning core and not re-entrant (caller's promise), so no other
         // reference to `future` exists.
         let slot = unsafe { &mut *self.future.get() };
-        let Some(fut) = slot.as_mut() else { return true };
+        let Some(fut) = slot.as_mut() else {
+            return true;
+        };
         if let Poll::Ready(()) = fut.as_mut().poll(&mut cx) {
             *slot = None;
             return true;

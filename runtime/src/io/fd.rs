@@ -17,7 +17,10 @@ pub struct IoFd {
 
 impl IoFd {
     pub fn new(fd: OwnedFd) -> IoFd {
-        IoFd { fd: Some(fd), _not_send: PhantomData }
+        IoFd {
+            fd: Some(fd),
+            _not_send: PhantomData,
+        }
     }
 
     pub fn raw(&self) -> RawFd {

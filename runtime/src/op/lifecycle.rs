@@ -44,7 +44,10 @@ pub(crate) struct InFlight {
 
 impl InFlight {
     pub(crate) fn new() -> InFlight {
-        InFlight { slab: Slab::new(), next_seq: 0 }
+        InFlight {
+            slab: Slab::new(),
+            next_seq: 0,
+        }
     }
 
     /// How many ops the kernel or the pool still holds, orphans included.
@@ -55,7 +58,10 @@ impl InFlight {
     pub(crate) fn insert(&mut self, waker: &Waker) -> u64 {
         self.next_seq = (self.next_seq + 1) & 0x7fff_ffff;
         let seq = self.next_seq;
-        let slot = self.slab.insert(Entry { seq, state: State::Waiting(Some(waker.clone())) });
+        let slot = self.slab.insert(Entry {
+            seq,
+            state: State::Waiting(Some(waker.clone())),
+        });
         slot as u64 | (seq as u64) << 32
     }
 
@@ -130,7 +136,10 @@ impl InFlight {
 
     /// Every key still in flight (for shutdown: cancel them all).
     pub(crate) fn keys(&self) -> Vec<u64> {
-        self.slab.iter().map(|(slot, e)| slot as u64 | (e.seq as u64) << 32).collect()
+        self.slab
+            .iter()
+            .map(|(slot, e)| slot as u64 | (e.seq as u64) << 32)
+            .collect()
     }
 
     /// Gives up on every op still in flight without freeing its memory (shutdown timed out:

@@ -60,7 +60,11 @@ pub enum Mode {
     /// Wait until `fd` has `interest`, then [`OpCode::call`]; `EAGAIN` means wait again.
     /// A successful result below `full` means the fd was drained (a short read or write), so
     /// its readiness is cleared without spending another syscall to learn it; 0 never clears.
-    Readiness { fd: RawFd, interest: Interest, full: usize },
+    Readiness {
+        fd: RawFd,
+        interest: Interest,
+        full: usize,
+    },
     /// No readiness to wait for: [`OpCode::call`] runs, blocking, on the blocking pool.
     Blocking,
     /// Nothing to wait for and nothing that blocks: [`OpCode::call`] runs at once.
@@ -137,7 +141,11 @@ pub struct Op<T: OpCode> {
 
 impl<T: OpCode> Op<T> {
     pub fn new(data: T) -> Op<T> {
-        Op { data: Some(Box::new(data)), submitted: None, _not_send: PhantomData }
+        Op {
+            data: Some(Box::new(data)),
+            submitted: None,
+            _not_send: PhantomData,
+        }
     }
 }
 
@@ -175,13 +183,18 @@ impl<T: OpCode> Future for Op<T> {
         };
         this.submitted = None;
         let data = this.data.take().expect("Op polled after it completed");
-        Poll::Ready(Completion { result, data: *data })
+        Poll::Ready(Completion {
+            result,
+            data: *data,
+        })
     }
 }
 
 impl<T: OpCode> Drop for Op<T> {
     fn drop(&mut self) {
-        let Some((core_id, key)) = self.submitted else { return };
+        let Some((core_id, key)) = self.submitted else {
+            return;
+        };
         let mut data = self.data.take().map(|d| d as Box<dyn Orphan>);
         context::with_current(|core| {
             if core.id() == core_id {

@@ -23,7 +23,13 @@ impl<B: IoBufMut> Read<B> {
         let init = buf.bytes_init();
         let len = buf.bytes_total() - init;
         let ptr = buf.stable_mut_ptr().wrapping_add(init);
-        Read { fd, buf, pos, ptr, len }
+        Read {
+            fd,
+            buf,
+            pos,
+            ptr,
+            len,
+        }
     }
 
     /// The buffer back, with the bytes read counted as initialized.
@@ -41,9 +47,13 @@ impl<B: IoBufMut> Read<B> {
 // allocated and in place while the op lives; `call` only uses ptr, len, fd and pos.
 unsafe impl<B: IoBufMut> OpCode for Read<B> {
     fn sqe(&mut self) -> squeue::Entry {
-        opcode::Read::new(types::Fd(self.fd), self.ptr, self.len.min(u32::MAX as usize) as u32)
-            .offset(self.pos.uring_offset())
-            .build()
+        opcode::Read::new(
+            types::Fd(self.fd),
+            self.ptr,
+            self.len.min(u32::MAX as usize) as u32,
+        )
+        .offset(self.pos.uring_offset())
+        .build()
     }
 
     fn mode(&self) -> Mode {
@@ -55,7 +65,9 @@ unsafe impl<B: IoBufMut> OpCode for Read<B> {
         unsafe {
             match self.pos {
                 Position::At(off) => sys_io::pread_raw(self.fd, self.ptr, self.len, off),
-                Position::Stream | Position::Cursor => sys_io::read_raw(self.fd, self.ptr, self.len),
+                Position::Stream | Position::Cursor => {
+                    sys_io::read_raw(self.fd, self.ptr, self.len)
+                }
             }
         }
     }

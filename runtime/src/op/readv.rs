@@ -24,11 +24,20 @@ impl<B: IoBufMut> Readv<B> {
             .iter_mut()
             .map(|b| {
                 let init = b.bytes_init();
-                IoVec { base: b.stable_mut_ptr().wrapping_add(init), len: b.bytes_total() - init }
+                IoVec {
+                    base: b.stable_mut_ptr().wrapping_add(init),
+                    len: b.bytes_total() - init,
+                }
             })
             .collect();
         let total = iovecs.iter().map(|v| v.len).sum();
-        Readv { fd, bufs, iovecs, pos, total }
+        Readv {
+            fd,
+            bufs,
+            iovecs,
+            pos,
+            total,
+        }
     }
 
     /// The buffers back, each with the bytes read into it counted as initialized.
@@ -51,9 +60,13 @@ impl<B: IoBufMut> Readv<B> {
 // heap Vec owned by the op; `call` only reads fd, pos and the iovec array.
 unsafe impl<B: IoBufMut> OpCode for Readv<B> {
     fn sqe(&mut self) -> squeue::Entry {
-        opcode::Readv::new(types::Fd(self.fd), self.iovecs.as_ptr().cast(), self.iovecs.len() as u32)
-            .offset(self.pos.uring_offset())
-            .build()
+        opcode::Readv::new(
+            types::Fd(self.fd),
+            self.iovecs.as_ptr().cast(),
+            self.iovecs.len() as u32,
+        )
+        .offset(self.pos.uring_offset())
+        .build()
     }
 
     fn mode(&self) -> Mode {

@@ -21,7 +21,13 @@ impl<B: IoBuf> Write<B> {
     pub fn new(fd: RawFd, buf: B, pos: Position) -> Write<B> {
         let ptr = buf.stable_ptr();
         let len = buf.bytes_init();
-        Write { fd, buf, pos, ptr, len }
+        Write {
+            fd,
+            buf,
+            pos,
+            ptr,
+            len,
+        }
     }
 
     pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, B> {
@@ -33,9 +39,13 @@ impl<B: IoBuf> Write<B> {
 // while the op lives; `call` only uses ptr, len, fd and pos.
 unsafe impl<B: IoBuf> OpCode for Write<B> {
     fn sqe(&mut self) -> squeue::Entry {
-        opcode::Write::new(types::Fd(self.fd), self.ptr, self.len.min(u32::MAX as usize) as u32)
-            .offset(self.pos.uring_offset())
-            .build()
+        opcode::Write::new(
+            types::Fd(self.fd),
+            self.ptr,
+            self.len.min(u32::MAX as usize) as u32,
+        )
+        .offset(self.pos.uring_offset())
+        .build()
     }
 
     fn mode(&self) -> Mode {
@@ -47,7 +57,9 @@ unsafe impl<B: IoBuf> OpCode for Write<B> {
         unsafe {
             match self.pos {
                 Position::At(off) => sys_io::pwrite_raw(self.fd, self.ptr, self.len, off),
-                Position::Stream | Position::Cursor => sys_io::write_raw(self.fd, self.ptr, self.len),
+                Position::Stream | Position::Cursor => {
+                    sys_io::write_raw(self.fd, self.ptr, self.len)
+                }
             }
         }
     }

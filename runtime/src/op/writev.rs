@@ -20,10 +20,21 @@ pub struct Writev<B> {
 
 impl<B: IoBuf> Writev<B> {
     pub fn new(fd: RawFd, bufs: Vec<B>, pos: Position) -> Writev<B> {
-        let iovecs: Vec<IoVec> =
-            bufs.iter().map(|b| IoVec { base: b.stable_ptr().cast_mut(), len: b.bytes_init() }).collect();
+        let iovecs: Vec<IoVec> = bufs
+            .iter()
+            .map(|b| IoVec {
+                base: b.stable_ptr().cast_mut(),
+                len: b.bytes_init(),
+            })
+            .collect();
         let total = iovecs.iter().map(|v| v.len).sum();
-        Writev { fd, bufs, iovecs, pos, total }
+        Writev {
+            fd,
+            bufs,
+            iovecs,
+            pos,
+            total,
+        }
     }
 
     pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, Vec<B>> {
@@ -35,9 +46,13 @@ impl<B: IoBuf> Writev<B> {
 // reads them); the iovec array is a heap Vec owned by the op.
 unsafe impl<B: IoBuf> OpCode for Writev<B> {
     fn sqe(&mut self) -> squeue::Entry {
-        opcode::Writev::new(types::Fd(self.fd), self.iovecs.as_ptr().cast(), self.iovecs.len() as u32)
-            .offset(self.pos.uring_offset())
-            .build()
+        opcode::Writev::new(
+            types::Fd(self.fd),
+            self.iovecs.as_ptr().cast(),
+            self.iovecs.len() as u32,
+        )
+        .offset(self.pos.uring_offset())
+        .build()
     }
 
     fn mode(&self) -> Mode {

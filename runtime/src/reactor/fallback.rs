@@ -67,8 +67,16 @@ pub struct Choice {
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.reason {
-            Some(r) => write!(f, "coreloop: reactor {} (asked for {}): {r}", self.running, self.requested),
-            None => write!(f, "coreloop: reactor {} (asked for {})", self.running, self.requested),
+            Some(r) => write!(
+                f,
+                "coreloop: reactor {} (asked for {}): {r}",
+                self.running, self.requested
+            ),
+            None => write!(
+                f,
+                "coreloop: reactor {} (asked for {})",
+                self.running, self.requested
+            ),
         }
     }
 }

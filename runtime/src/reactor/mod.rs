@@ -31,8 +31,8 @@ pub mod epoll;
 mod fallback;
 pub mod uring;
 
-pub use fallback::{Choice, ReactorKind, set_fallback_hook};
 pub(crate) use fallback::report_fallback;
+pub use fallback::{Choice, ReactorKind, set_fallback_hook};
 
 use crate::op::{InFlight, Mode, OpCode, Orphan};
 use crate::sys::Errno;
@@ -93,7 +93,13 @@ pub(crate) struct Driver {
 
 impl Driver {
     pub(crate) fn new(backend: Backend, pool: crate::executor::pool::PoolHandle) -> Driver {
-        Driver { backend, ops: InFlight::new(), stats: ReactorStats::default(), wakeups: Vec::new(), pool }
+        Driver {
+            backend,
+            ops: InFlight::new(),
+            stats: ReactorStats::default(),
+            wakeups: Vec::new(),
+            pool,
+        }
     }
 
     pub(crate) fn kind(&self) -> ReactorKind {
@@ -107,7 +113,12 @@ impl Driver {
         match &mut self.backend {
             Backend::Uring(r) => {
                 let key = self.ops.insert(cx.waker());
-                r.push(op.sqe().user_data(key), &mut self.stats, &mut self.ops, &mut self.wakeups);
+                r.push(
+                    op.sqe().user_data(key),
+                    &mut self.stats,
+                    &mut self.ops,
+                    &mut self.wakeups,
+                );
                 Started::InFlight(key)
             }
             Backend::Epoll(r) => match op.mode() {

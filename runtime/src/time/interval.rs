@@ -39,7 +39,11 @@ pub fn interval(period: Duration) -> Interval {
 /// If `period` is zero.
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
-    Interval { sleep: sleep_until(start), period, missed: MissedTickBehavior::default() }
+    Interval {
+        sleep: sleep_until(start),
+        period,
+        missed: MissedTickBehavior::default(),
+    }
 }
 
 impl Interval {

@@ -25,7 +25,10 @@ pub(crate) struct Timers {
 
 impl Timers {
     pub(crate) fn new() -> Timers {
-        Timers { map: BTreeMap::new(), next_id: 0 }
+        Timers {
+            map: BTreeMap::new(),
+            next_id: 0,
+        }
     }
 
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> u64 {
@@ -49,10 +52,6 @@ impl Timers {
 
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.map.first_key_value().map(|((d, _), _)| *d)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
     }
 
     /// Moves the wakers of every timer due at `now` into `out`.

@@ -22,7 +22,11 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Sleeps until `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, id: None, _not_send: PhantomData }
+    Sleep {
+        deadline,
+        id: None,
+        _not_send: PhantomData,
+    }
 }
 
 impl Sleep {

@@ -43,7 +43,10 @@ pub fn timeout<F: Future>(duration: Duration, fut: F) -> Timeout<F> {
 
 /// Runs `fut` until `deadline` at most.
 pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
-    Timeout { fut, sleep: sleep_until(deadline) }
+    Timeout {
+        fut,
+        sleep: sleep_until(deadline),
+    }
 }
 
 impl<F: Future> Future for Timeout<F> {

@@ -64,7 +64,10 @@ pub(super) struct IoStates {
 
 impl IoStates {
     pub(super) fn new() -> IoStates {
-        IoStates { by_fd: Vec::new(), next_generation: 0 }
+        IoStates {
+            by_fd: Vec::new(),
+            next_generation: 0,
+        }
     }
 
     pub(super) fn get(&mut self, fd: RawFd) -> Option<&mut IoState> {
@@ -116,12 +119,15 @@ impl IoStates {
     pub(super) fn dispatch(&mut self, data: u64, events: u32, wakeups: &mut Vec<Waker>) {
         let fd = (data & 0xffff_ffff) as u32 as usize;
         let generation = (data >> 32) as u32;
-        let Some(Some(state)) = self.by_fd.get_mut(fd) else { return };
+        let Some(Some(state)) = self.by_fd.get_mut(fd) else {
+            return;
+        };
         if state.generation != generation {
             return;
         }
         state.tick = state.tick.wrapping_add(1);
-        if events & (ep::EPOLLIN | ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR | ep::EPOLLPRI) != 0 {
+        if events & (ep::EPOLLIN | ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR | ep::EPOLLPRI) != 0
+        {
             state.ready |= READABLE;
             wakeups.append(&mut state.readers);
         }
@@ -136,7 +142,9 @@ impl IoStates {
     /// the last reference to the file removes it from the epoll set, and a late event for it
     /// carries an older generation and is dropped — a syscall saved per connection.
     pub(super) fn forget(&mut self, fd: RawFd, wakeups: &mut Vec<Waker>) {
-        let Some(slot) = self.by_fd.get_mut(fd as usize) else { return };
+        let Some(slot) = self.by_fd.get_mut(fd as usize) else {
+            return;
+        };
         if let Some(mut state) = slot.take() {
             wakeups.append(&mut state.readers);
             wakeups.append(&mut state.writers);

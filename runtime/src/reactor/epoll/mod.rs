@@ -39,7 +39,13 @@ impl EpollReactor {
     /// `unpark_fd` is the core's eventfd; the reactor watches it but does not own it.
     pub(crate) fn new(unpark_fd: RawFd, events: usize) -> io::Result<EpollReactor> {
         let epfd = ep::epoll_create()?;
-        ep::epoll_ctl(epfd.raw(), ep::EPOLL_CTL_ADD, unpark_fd, ep::EPOLLIN | ep::EPOLLET, UNPARK_TOKEN)?;
+        ep::epoll_ctl(
+            epfd.raw(),
+            ep::EPOLL_CTL_ADD,
+            unpark_fd,
+            ep::EPOLLIN | ep::EPOLLET,
+            UNPARK_TOKEN,
+        )?;
         Ok(EpollReactor {
             epfd,
             unpark_fd,

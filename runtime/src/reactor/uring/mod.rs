@@ -67,7 +67,13 @@ impl UringReactor {
     }
 
     /// Asks the kernel to cancel the op under `key`; its own completion still follows.
-    pub(crate) fn cancel(&mut self, key: u64, stats: &mut ReactorStats, ops: &mut InFlight, wakeups: &mut Vec<Waker>) {
+    pub(crate) fn cancel(
+        &mut self,
+        key: u64,
+        stats: &mut ReactorStats,
+        ops: &mut InFlight,
+        wakeups: &mut Vec<Waker>,
+    ) {
         let entry = opcode::AsyncCancel::new(key).build().user_data(CANCEL_KEY);
         self.push(entry, stats, ops, wakeups);
     }
@@ -90,7 +96,11 @@ impl UringReactor {
             self.unpark_armed = true;
             self.push(entry, stats, ops, wakeups);
         }
-        let min_complete = if timeout == Some(Duration::ZERO) { 0 } else { 1 };
+        let min_complete = if timeout == Some(Duration::ZERO) {
+            0
+        } else {
+            1
+        };
         self.enter(min_complete, timeout, stats, ops, wakeups)
     }
 
@@ -113,9 +123,19 @@ impl UringReactor {
         let arg;
         let (arg_ptr, arg_size, ext) = match timeout {
             Some(t) if min_complete > 0 => {
-                ts = KernelTimespec { tv_sec: t.as_secs() as i64, tv_nsec: t.subsec_nanos() as i64 };
-                arg = GeteventsArg { ts: &ts as *const KernelTimespec as u64, ..Default::default() };
-                (&arg as *const GeteventsArg as *const u8, size_of::<GeteventsArg>(), sys_uring::IORING_ENTER_EXT_ARG)
+                ts = KernelTimespec {
+                    tv_sec: t.as_secs() as i64,
+                    tv_nsec: t.subsec_nanos() as i64,
+                };
+                arg = GeteventsArg {
+                    ts: &ts as *const KernelTimespec as u64,
+                    ..Default::default()
+                };
+                (
+                    &arg as *const GeteventsArg as *const u8,
+                    size_of::<GeteventsArg>(),
+                    sys_uring::IORING_ENTER_EXT_ARG,
+                )
             }
             _ => (std::ptr::null(), 0, 0),
         };
@@ -124,7 +144,14 @@ impl UringReactor {
         // SAFETY: every queued entry points to memory kept alive until its completion (see
         // `push`); `arg` and `ts` live on this stack frame across the call.
         let res = unsafe {
-            sys_uring::io_uring_enter(self.ring.as_raw_fd(), to_submit, min_complete, flags, arg_ptr, arg_size)
+            sys_uring::io_uring_enter(
+                self.ring.as_raw_fd(),
+                to_submit,
+                min_complete,
+                flags,
+                arg_ptr,
+                arg_size,
+            )
         };
         match res {
             Ok(n) => stats.submitted += n as u64,
@@ -147,7 +174,11 @@ impl UringReactor {
                     key => {
                         stats.completions += 1;
                         let r = cqe.result();
-                        let res = if r < 0 { Err(Errno::from_raw(-r)) } else { Ok(r as usize) };
+                        let res = if r < 0 {
+                            Err(Errno::from_raw(-r))
+                        } else {
+                            Ok(r as usize)
+                        };
                         if let Some(w) = ops.complete(key, res) {
                             wakeups.push(w);
                         }
@@ -165,7 +196,14 @@ impl UringReactor {
             stats.reactor_syscalls += 1;
             // SAFETY: submits nothing and passes no argument.
             let _ = unsafe {
-                sys_uring::io_uring_enter(self.ring.as_raw_fd(), 0, 0, sys_uring::IORING_ENTER_GETEVENTS, std::ptr::null(), 0)
+                sys_uring::io_uring_enter(
+                    self.ring.as_raw_fd(),
+                    0,
+                    0,
+                    sys_uring::IORING_ENTER_GETEVENTS,
+                    std::ptr::null(),
+                    0,
+                )
             };
         }
     }

@@ -28,11 +28,18 @@ impl Refusal {
     fn from_errno(e: Errno) -> Refusal {
         let why = match e {
             Errno::ENOSYS => "this kernel has no io_uring",
-            Errno::EPERM => "io_uring is not permitted here (kernel.io_uring_disabled or a seccomp filter)",
-            Errno::ENOMEM => "the kernel could not lock memory for the ring (RLIMIT_MEMLOCK too low?)",
+            Errno::EPERM => {
+                "io_uring is not permitted here (kernel.io_uring_disabled or a seccomp filter)"
+            }
+            Errno::ENOMEM => {
+                "the kernel could not lock memory for the ring (RLIMIT_MEMLOCK too low?)"
+            }
             _ => "io_uring_setup failed",
         };
-        Refusal { errno: Some(e), reason: format!("{why}: io_uring_setup returned {e}") }
+        Refusal {
+            errno: Some(e),
+            reason: format!("{why}: io_uring_setup returned {e}"),
+        }
     }
 }
 
@@ -65,7 +72,11 @@ const NEEDED_OPS: [(u8, &str); 14] = [
     (opcode::Statx::CODE, "STATX"),
 ];
 
-pub(crate) fn build(entries: u32, cq_entries: Option<u32>, unpark_fd: RawFd) -> Result<UringReactor, Refusal> {
+pub(crate) fn build(
+    entries: u32,
+    cq_entries: Option<u32>,
+    unpark_fd: RawFd,
+) -> Result<UringReactor, Refusal> {
     setup_gate().map_err(Refusal::from_errno)?;
     let mut last = None;
     for (single_issuer, defer_taskrun, coop_taskrun, submit_all) in FLAG_SETS {
@@ -108,12 +119,18 @@ pub(crate) fn build(entries: u32, cq_entries: Option<u32>, unpark_fd: RawFd) -> 
         }
         let mut probe = Probe::new();
         if ring.submitter().register_probe(&mut probe).is_ok() {
-            let missing: Vec<&str> =
-                NEEDED_OPS.iter().filter(|(code, _)| !probe.is_supported(*code)).map(|(_, name)| *name).collect();
+            let missing: Vec<&str> = NEEDED_OPS
+                .iter()
+                .filter(|(code, _)| !probe.is_supported(*code))
+                .map(|(_, name)| *name)
+                .collect();
             if !missing.is_empty() {
                 return Err(Refusal {
                     errno: None,
-                    reason: format!("the kernel's io_uring lacks ops coreloop uses: {}", missing.join(", ")),
+                    reason: format!(
+                        "the kernel's io_uring lacks ops coreloop uses: {}",
+                        missing.join(", ")
+                    ),
                 });
             }
         }
@@ -126,7 +143,13 @@ pub(crate) fn build(entries: u32, cq_entries: Option<u32>, unpark_fd: RawFd) -> 
             submit_all,
             nodrop: params.is_feature_nodrop(),
         };
-        return Ok(UringReactor { ring, setup, unpark_fd, unpark_buf: Box::new(0), unpark_armed: false });
+        return Ok(UringReactor {
+            ring,
+            setup,
+            unpark_fd,
+            unpark_buf: Box::new(0),
+            unpark_armed: false,
+        });
     }
     Err(Refusal::from_errno(last.unwrap_or(Errno::EINVAL)))
 }
