@@ -122,13 +122,21 @@ fn dup3_is_cloexec_and_shares_the_file() {
     // Duplicate onto a descriptor we own, so dup3 replaces nothing of anyone else's.
     let (spare_r, _spare_w) = io::pipe(false).unwrap();
     let target = spare_r.into_raw();
-    let dup = io::dup3(w.raw(), target).unwrap();
+    // SAFETY: `target` came from into_raw above: we own it and hand it to dup3.
+    let dup = unsafe { io::dup3(w.raw(), target) }.unwrap();
     assert_eq!(dup.raw(), target);
     assert!(has_cloexec(dup.raw()));
     io::write(dup.raw(), b"x").unwrap();
     let mut b = [0u8; 1];
     assert_eq!(io::read(r.raw(), &mut b).unwrap(), 1);
-    assert_eq!(io::dup3(w.raw(), w.raw()).unwrap_err(), Errno::EINVAL);
+    // SAFETY: old == new fails with EINVAL before anything is closed.
+    assert_eq!(
+        unsafe { io::dup3(w.raw(), w.raw()) }.unwrap_err(),
+        Errno::EINVAL
+    );
+    // Commands that take pointers are refused before any syscall.
+    const F_GETLK: u32 = 5;
+    assert_eq!(io::fcntl(r.raw(), F_GETLK, 0).unwrap_err(), Errno::EINVAL);
 }
 
 #[test]

@@ -272,8 +272,10 @@ impl Runtime {
     }
 
     /// Starts one thread per core, each with its own reactor, runs `f(info)` on every core
-    /// and returns the outputs in core order. A panic on a core is reported as an error that
-    /// names the core and the message.
+    /// and returns the outputs in core order. A core whose future finishes early keeps
+    /// running its tasks (and whatever `spawn_on` sends it) until every core's future has
+    /// finished. A panic on a core is reported as an error that names the core and the
+    /// message.
     pub fn run<F, Fut>(&self, f: F) -> io::Result<Vec<Fut::Output>>
     where
         F: Fn(CoreInfo) -> Fut + Send + Sync,
@@ -284,6 +286,7 @@ impl Runtime {
         let shared: Vec<Arc<Shared>> = (0..n).map(Shared::new).collect::<io::Result<_>>()?;
         let siblings: Arc<[Arc<Shared>]> = Arc::from(shared);
         let f = &f;
+        let barrier = &Barrier::new(n);
         let cfg = &self.cfg;
         let decided = self.decided;
         std::thread::scope(|scope| {
@@ -303,11 +306,19 @@ impl Runtime {
                             // Every core runs what core 0 decided: no second fallback message.
                             let (driver, _) = make_driver(cfg, decided, &shared)?;
                             let core = Core::new(shared, siblings, driver, cfg.shutdown_timeout);
-                            core.block_on(f(CoreInfo {
-                                index: i,
-                                cores: n,
-                                cpu,
-                            }))
+                            // However this core's future ends, it counts as arrived, so no
+                            // other core waits for it forever.
+                            let arrival = barrier.arriving();
+                            core.block_on(async {
+                                let out = f(CoreInfo {
+                                    index: i,
+                                    cores: n,
+                                    cpu,
+                                })
+                                .await;
+                                arrival.arrive_and_wait().await;
+                                out
+                            })
                         })
                 })
                 .collect::<io::Result<_>>()?;
@@ -333,5 +344,70 @@ impl Runtime {
                 Err(io::Error::other(failures.join("; ")))
             }
         })
+    }
+}
+
+/// Keeps every core of [`Runtime::run`] up until all their futures have finished.
+struct Barrier {
+    state: std::sync::Mutex<(usize, Vec<std::task::Waker>)>,
+}
+
+impl Barrier {
+    fn new(n: usize) -> Barrier {
+        Barrier {
+            state: std::sync::Mutex::new((n, Vec::new())),
+        }
+    }
+
+    fn arrive(&self) {
+        let wakers = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.0 = s.0.saturating_sub(1);
+            if s.0 > 0 {
+                return;
+            }
+            std::mem::take(&mut s.1)
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// A guard that arrives when dropped (a core whose future panicked), unless
+    /// [`Arrival::arrive_and_wait`] arrived first.
+    fn arriving(&self) -> Arrival<'_> {
+        Arrival {
+            barrier: self,
+            arrived: std::cell::Cell::new(false),
+        }
+    }
+}
+
+struct Arrival<'a> {
+    barrier: &'a Barrier,
+    arrived: std::cell::Cell<bool>,
+}
+
+impl Arrival<'_> {
+    async fn arrive_and_wait(&self) {
+        self.arrived.set(true);
+        self.barrier.arrive();
+        std::future::poll_fn(|cx| {
+            let mut s = self.barrier.state.lock().unwrap_or_else(|e| e.into_inner());
+            if s.0 == 0 {
+                return std::task::Poll::Ready(());
+            }
+            s.1.push(cx.waker().clone());
+            std::task::Poll::Pending
+        })
+        .await
+    }
+}
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        if !self.arrived.get() {
+            self.barrier.arrive();
+        }
     }
 }

@@ -70,6 +70,9 @@ impl ReactorStats {
     }
 }
 
+// One per core, made once and never moved: boxing the larger variant would only add a
+// pointer chase to every op.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
     Uring(uring::UringReactor),
     Epoll(epoll::EpollReactor),

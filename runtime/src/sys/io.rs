@@ -200,8 +200,11 @@ pub fn pipe(nonblocking: bool) -> Result<(OwnedFd, OwnedFd), Errno> {
 
 /// `dup3(2)` of `old` onto `new`, always `O_CLOEXEC`. Retries `EINTR`.
 ///
-/// The caller owns whatever `new` was before: dup3 closes it silently.
-pub fn dup3(old: RawFd, new: RawFd) -> Result<OwnedFd, Errno> {
+/// # Safety
+/// If `new` is open, dup3 silently closes it and reuses the number: the caller must own `new`
+/// (and give up that ownership), or know it is not open. Otherwise another owner would later
+/// close a descriptor that is no longer its own.
+pub unsafe fn dup3(old: RawFd, new: RawFd) -> Result<OwnedFd, Errno> {
     // SAFETY: dup3 takes no pointers.
     let fd =
         retry_eintr(|| unsafe { call3(nr::DUP3, old as usize, new as usize, O_CLOEXEC as usize) })?;
@@ -219,10 +222,17 @@ pub mod fcntl_cmd {
     pub const FD_CLOEXEC: usize = 1;
 }
 
-/// `fcntl(2)` with an integer argument (F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC).
-/// Retries `EINTR`.
+/// `fcntl(2)` with an integer argument: only F_GETFD, F_SETFD, F_GETFL, F_SETFL and
+/// F_DUPFD_CLOEXEC; any other command (some take pointers the kernel would write through) is
+/// refused with `EINVAL` without a syscall. Retries `EINTR`.
+///
+/// An fd returned by F_DUPFD_CLOEXEC is the caller's to own (wrap it with `OwnedFd::from_raw`).
 pub fn fcntl(fd: RawFd, cmd: u32, arg: usize) -> Result<usize, Errno> {
-    // SAFETY: the commands allowed here take an integer, not a pointer.
+    use fcntl_cmd::*;
+    if !matches!(cmd, F_GETFD | F_SETFD | F_GETFL | F_SETFL | F_DUPFD_CLOEXEC) {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: the commands allowed above take an integer, not a pointer.
     retry_eintr(|| unsafe { call3(nr::FCNTL, fd as usize, cmd as usize, arg) })
 }
 
