@@ -61,6 +61,8 @@ pub struct ReactorStats {
     pub unparks: u64,
     /// Times the core blocked waiting (a park with a non-zero timeout).
     pub parks: u64,
+    /// Times io_uring's CQ overflowed and the kept completions had to be flushed.
+    pub cq_overflows: u64,
 }
 
 impl ReactorStats {

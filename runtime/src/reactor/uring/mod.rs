@@ -193,6 +193,7 @@ impl UringReactor {
                 return;
             }
             // Completions overflowed the CQ and wait in the kernel: an enter flushes them.
+            stats.cq_overflows += 1;
             stats.reactor_syscalls += 1;
             // SAFETY: submits nothing and passes no argument.
             let _ = unsafe {

@@ -1,0 +1,101 @@
+//! The ring's queues under pressure: a full SQ and an overflowing CQ. The same bodies run on
+//! epoll too (where there is no ring), so both reactors keep the same promise: every op
+//! completes exactly once.
+
+use coreloop_runtime::op::{Op, Position, nop::Nop, read::Read};
+use coreloop_runtime::sys::io::{pipe, write};
+use coreloop_runtime::testing::run_with;
+use coreloop_runtime::{ReactorKind, Runtime, reactor_stats, spawn, yield_now};
+use std::cell::Cell;
+use std::rc::Rc;
+
+fn builder(kind: ReactorKind, sq: u32, cq: u32) -> coreloop_runtime::Builder {
+    Runtime::builder().reactor(kind).env_override(false).ring_entries(sq).cq_entries(cq)
+}
+
+/// Starts `n` ops at once (each polled once before any completes) and waits for all.
+async fn many_at_once(n: usize) {
+    let done = Rc::new(Cell::new(0usize));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let done = done.clone();
+            spawn(async move {
+                let c = Op::new(Nop).await;
+                c.result.unwrap();
+                done.set(done.get() + 1);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    assert_eq!(done.get(), n, "every op completed exactly once");
+}
+
+#[test]
+fn sq_full_ten_times_the_ring_each_completes_once() {
+    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+        run_with(builder(kind, 16, 32), async move {
+            many_at_once(160).await;
+            if kind == ReactorKind::Uring {
+                let s = reactor_stats().unwrap();
+                assert!(s.submitted >= 160, "{s:?}");
+                assert!(s.completions >= 160, "{s:?}");
+            }
+        });
+    }
+}
+
+#[test]
+fn cq_of_four_with_a_thousand_in_flight_all_complete() {
+    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+        run_with(builder(kind, 2, 4), async move {
+            // A thousand 1-byte reads wait on one pipe, then one write makes them all complete
+            // in the same burst: far more completions than the CQ's four slots.
+            let (r, w) = pipe(true).unwrap();
+            let fd = r.raw();
+            let got = Rc::new(Cell::new(0usize));
+            let handles: Vec<_> = (0..1_000)
+                .map(|_| {
+                    let got = got.clone();
+                    spawn(async move {
+                        let c = Op::new(Read::new(fd, Vec::with_capacity(1), Position::Stream)).await;
+                        let (res, buf) = c.data.finish(c.result);
+                        assert_eq!(res.unwrap(), 1);
+                        assert_eq!(buf, b"x");
+                        got.set(got.get() + 1);
+                    })
+                })
+                .collect();
+            for _ in 0..5 {
+                yield_now().await;
+            }
+            assert_eq!(got.get(), 0);
+            assert_eq!(write(w.raw(), &[b'x'; 1_000]).unwrap(), 1_000);
+            for h in handles {
+                h.await.unwrap();
+            }
+            assert_eq!(got.get(), 1_000, "every read completed exactly once");
+            if kind == ReactorKind::Uring {
+                let s = reactor_stats().unwrap();
+                assert!(s.cq_overflows > 0, "the CQ really overflowed: {s:?}");
+            }
+            drop(r);
+        });
+    }
+}
+
+#[test]
+fn the_ring_uses_the_best_flags_this_kernel_has() {
+    let rt = Runtime::builder().reactor(ReactorKind::Uring).env_override(false).build().unwrap();
+    let setup = rt.uring_setup().expect("uring runs");
+    eprintln!("{setup:?}");
+    assert!(setup.nodrop, "every kernel coreloop accepts has IORING_FEAT_NODROP");
+    // Kernels from 6.1 on take SINGLE_ISSUER | DEFER_TASKRUN; older ones fall back.
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) >= (6, 1) {
+        assert!(setup.single_issuer && setup.defer_taskrun, "{setup:?} on {release}");
+    }
+}
