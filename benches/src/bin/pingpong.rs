@@ -1,0 +1,106 @@
+//! One core, one socketpair, two tasks: a 1-byte ping-pong, N round trips, on each reactor.
+//! Prints time per round trip and the reactor's own count of syscalls per round trip.
+//!
+//! `cargo run --release -p coreloop-benches --bin pingpong -- [--rounds N] [--reactor uring|epoll|both] [--repeat K]`
+
+use coreloop_runtime::op::{Op, Position, read::Read, write::Write};
+use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, socketpair};
+use coreloop_runtime::{ReactorKind, Runtime, reactor_stats, spawn};
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+async fn bounce(fd: RawFd, rounds: u64, serve: bool) {
+    // Larger than a message, as a real server reads: a short read tells the epoll reactor the
+    // socket is drained, so it waits for the next edge instead of trying (and failing) again.
+    let mut buf = Vec::with_capacity(64);
+    for _ in 0..rounds {
+        if !serve {
+            let c = Op::new(Write::new(fd, b"x".as_slice(), Position::Stream)).await;
+            assert_eq!(c.result.expect("ping write"), 1);
+        }
+        buf.clear();
+        let c = Op::new(Read::new(fd, buf, Position::Stream)).await;
+        let (res, b) = c.data.finish(c.result);
+        assert_eq!(res.expect("read"), 1, "peer closed early");
+        buf = b;
+        if serve {
+            let c = Op::new(Write::new(fd, b"y".as_slice(), Position::Stream)).await;
+            assert_eq!(c.result.expect("pong write"), 1);
+        }
+    }
+}
+
+fn one(kind: ReactorKind, rounds: u64) -> (Duration, coreloop_runtime::ReactorStats) {
+    let rt = Runtime::builder().reactor(kind).env_override(false).build().expect("runtime");
+    rt.block_on(async move {
+        let (a, b) = socketpair(AF_UNIX, SOCK_STREAM, 0).expect("socketpair");
+        let before = reactor_stats().unwrap();
+        let start = Instant::now();
+        let server = spawn(bounce(b.raw(), rounds, true));
+        bounce(a.raw(), rounds, false).await;
+        server.await.expect("server task");
+        let elapsed = start.elapsed();
+        let after = reactor_stats().unwrap();
+        let d = coreloop_runtime::ReactorStats {
+            reactor_syscalls: after.reactor_syscalls - before.reactor_syscalls,
+            op_syscalls: after.op_syscalls - before.op_syscalls,
+            eagain: after.eagain - before.eagain,
+            submitted: after.submitted - before.submitted,
+            completions: after.completions - before.completions,
+            events: after.events - before.events,
+            unparks: after.unparks - before.unparks,
+            parks: after.parks - before.parks,
+            cq_overflows: after.cq_overflows - before.cq_overflows,
+        };
+        (elapsed, d)
+    })
+}
+
+fn main() {
+    let mut rounds = 1_000_000u64;
+    let mut kinds = vec![ReactorKind::Uring, ReactorKind::Epoll];
+    let mut repeat = 3;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let v = args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--rounds" => rounds = v.parse().expect("--rounds N"),
+            "--repeat" => repeat = v.parse().expect("--repeat K"),
+            "--reactor" => {
+                kinds = match v.as_str() {
+                    "both" => vec![ReactorKind::Uring, ReactorKind::Epoll],
+                    other => vec![ReactorKind::parse(other).expect("--reactor uring|epoll|both")],
+                }
+            }
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    println!("one-core socketpair ping-pong, {rounds} round trips, {repeat} runs each, interleaved");
+    let mut results: Vec<(ReactorKind, Vec<f64>, coreloop_runtime::ReactorStats)> =
+        kinds.iter().map(|k| (*k, Vec::new(), Default::default())).collect();
+    for _ in 0..repeat {
+        for r in results.iter_mut() {
+            let (t, s) = one(r.0, rounds);
+            r.1.push(t.as_nanos() as f64 / rounds as f64);
+            r.2 = s;
+        }
+    }
+    println!(
+        "{:<8} {:>12} {:>10} {:>10} {:>14} {:>14} {:>12}",
+        "reactor", "median ns/rt", "min", "max", "syscalls/rt", "eagain/rt", "parks/rt"
+    );
+    for (kind, mut ns, s) in results {
+        ns.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let per = |n: u64| n as f64 / rounds as f64;
+        println!(
+            "{:<8} {:>12.0} {:>10.0} {:>10.0} {:>14.3} {:>14.3} {:>12.3}",
+            kind.name(),
+            ns[ns.len() / 2],
+            ns[0],
+            ns[ns.len() - 1],
+            per(s.syscalls()),
+            per(s.eagain),
+            per(s.parks)
+        );
+    }
+}
