@@ -115,16 +115,7 @@ impl Drop for PlanGuard {
 
 /// A seed for a test: `CORELOOP_FAULT_SEED` if set (to replay a failure), else fresh.
 pub fn seed_from_env() -> u64 {
-    if let Some(s) = std::env::var("CORELOOP_FAULT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        return s;
-    }
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    t.as_nanos() as u64 ^ (std::process::id() as u64) << 32
+    super::seed_hint()
 }
 
 /// How many times this thread made syscall `nr` through the layer.
