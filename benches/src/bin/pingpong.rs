@@ -51,6 +51,7 @@ fn one(kind: ReactorKind, rounds: u64) -> (Duration, coreloop_runtime::ReactorSt
             unparks: after.unparks - before.unparks,
             parks: after.parks - before.parks,
             cq_overflows: after.cq_overflows - before.cq_overflows,
+            abandoned: after.abandoned - before.abandoned,
         };
         (elapsed, d)
     })

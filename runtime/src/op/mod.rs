@@ -131,7 +131,9 @@ pub unsafe trait OpCode: 'static {
     fn call(&mut self) -> Result<usize, Errno>;
 }
 
-/// What an [`Op`] resolves to: the syscall's result and the op, given back.
+/// What an [`Op`] resolves to: the syscall's result and the op, given back. For an op with
+/// [`OpCode::YIELDS_FD`], a successful result is a new descriptor that now belongs to the
+/// caller (each op's `finish` wraps it in an `OwnedFd`).
 pub struct Completion<T> {
     pub result: io::Result<usize>,
     pub data: T,

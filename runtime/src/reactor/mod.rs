@@ -63,6 +63,8 @@ pub struct ReactorStats {
     pub parks: u64,
     /// Times io_uring's CQ overflowed and the kept completions had to be flushed.
     pub cq_overflows: u64,
+    /// Ops whose future was dropped while the kernel (or the pool) held them.
+    pub abandoned: u64,
 }
 
 impl ReactorStats {
@@ -148,6 +150,7 @@ impl Driver {
 
     pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) {
         if self.ops.abandon(key, op) {
+            self.stats.abandoned += 1;
             if let Backend::Uring(r) = &mut self.backend {
                 r.cancel(key, &mut self.stats, &mut self.ops, &mut self.wakeups);
             }
