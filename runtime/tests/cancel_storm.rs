@@ -6,7 +6,8 @@
 
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
 use coreloop_runtime::op::{
-    Op, OpCode, Position, accept::Accept, connect::Connect, read::Read, recv::Recv, send::Send, write::Write,
+    Op, OpCode, Position, accept::Accept, connect::Connect, read::Read, recv::Recv, send::Send,
+    write::Write,
 };
 use coreloop_runtime::sys::OwnedFd;
 use coreloop_runtime::sys::socket::{self, AF_INET, AF_UNIX, SOCK_STREAM, SockAddr};
@@ -42,7 +43,11 @@ impl Counted {
         ledger.made.set(ledger.made.get() + 1);
         let mut vec = Vec::with_capacity(cap);
         vec.resize(fill, 0xa5);
-        Counted { vec, ledger: ledger.clone(), dropped: false }
+        Counted {
+            vec,
+            ledger: ledger.clone(),
+            dropped: false,
+        }
     }
 }
 
@@ -166,5 +171,57 @@ reactor_test! {
         time::sleep(Duration::from_millis(50)).await;
         assert_eq!(ledger.dropped.get(), ledger.made.get(), "every buffer dropped exactly once");
         assert_eq!(open_fds(), baseline, "no descriptor leaked");
+    }
+}
+
+#[test]
+fn dropping_the_runtime_with_ops_in_flight_leaks_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for kind in [
+        coreloop_runtime::ReactorKind::Uring,
+        coreloop_runtime::ReactorKind::Epoll,
+    ] {
+        let baseline = open_fds();
+        let ledger = Rc::new(Ledger::default());
+        {
+            let rt = coreloop_runtime::Runtime::builder()
+                .reactor(kind)
+                .env_override(false)
+                .build()
+                .unwrap();
+            let l = ledger.clone();
+            let keep = rt.block_on(async move {
+                let (a, b) = socket::socketpair(AF_UNIX, SOCK_STREAM, 0).unwrap();
+                let listener = socket::socket(AF_INET, SOCK_STREAM, 0).unwrap();
+                socket::bind(
+                    listener.raw(),
+                    &SockAddr::from("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap()),
+                )
+                .unwrap();
+                socket::listen(listener.raw(), 16).unwrap();
+                let (fa, fl) = (a.raw(), listener.raw());
+                // Tasks whose ops will never complete by themselves: reads with no writer and
+                // accepts with no client.
+                for _ in 0..100 {
+                    let buf = Counted::new(&l, 4096, 0);
+                    coreloop_runtime::spawn(op(Read::new(fa, buf, Position::Stream)));
+                    coreloop_runtime::spawn(op(Accept::new(fl)));
+                }
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+                (a, b, listener)
+            });
+            assert_eq!(ledger.dropped.get(), 0, "the reads are still in flight");
+            // The runtime goes first (cancelling and waiting for the kernel), then the sockets.
+            drop(rt);
+            assert_eq!(
+                ledger.dropped.get(),
+                ledger.made.get(),
+                "{kind}: every buffer dropped once the kernel let go"
+            );
+            drop(keep);
+        }
+        assert_eq!(open_fds(), baseline, "{kind}: no descriptor leaked");
     }
 }

@@ -104,3 +104,31 @@ reactor_test! {
         }
     }
 }
+
+reactor_test! {
+    async fn a_parked_core_sleeps_until_one_foreign_wake() {
+        let before = coreloop_runtime::reactor_stats().unwrap();
+        let shared = Arc::new(Shared { count: AtomicU64::new(0), waker: Mutex::new(None) });
+        let s = shared.clone();
+        let start = std::time::Instant::now();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            s.count.store(1, Ordering::Release);
+            if let Some(w) = s.waker.lock().unwrap().take() {
+                w.wake();
+            }
+        });
+        poll_fn(|cx| {
+            *shared.waker.lock().unwrap() = Some(cx.waker().clone());
+            if shared.count.load(Ordering::Acquire) == 1 { Poll::Ready(()) } else { Poll::Pending }
+        })
+        .await;
+        t.join().unwrap();
+        assert!(start.elapsed() >= std::time::Duration::from_millis(100));
+        let after = coreloop_runtime::reactor_stats().unwrap();
+        let syscalls = after.reactor_syscalls - before.reactor_syscalls;
+        // Blocked the whole time: a park, the wake, and little else — no spinning.
+        assert!(syscalls <= 6, "the core spun while parked: {syscalls} reactor syscalls, {after:?}");
+        assert!(after.unparks - before.unparks >= 1, "{after:?}");
+    }
+}

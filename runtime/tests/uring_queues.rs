@@ -10,7 +10,11 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 fn builder(kind: ReactorKind, sq: u32, cq: u32) -> coreloop_runtime::Builder {
-    Runtime::builder().reactor(kind).env_override(false).ring_entries(sq).cq_entries(cq)
+    Runtime::builder()
+        .reactor(kind)
+        .env_override(false)
+        .ring_entries(sq)
+        .cq_entries(cq)
 }
 
 /// Starts `n` ops at once (each polled once before any completes) and waits for all.
@@ -59,7 +63,8 @@ fn cq_of_four_with_a_thousand_in_flight_all_complete() {
                 .map(|_| {
                     let got = got.clone();
                     spawn(async move {
-                        let c = Op::new(Read::new(fd, Vec::with_capacity(1), Position::Stream)).await;
+                        let c =
+                            Op::new(Read::new(fd, Vec::with_capacity(1), Position::Stream)).await;
                         let (res, buf) = c.data.finish(c.result);
                         assert_eq!(res.unwrap(), 1);
                         assert_eq!(buf, b"x");
@@ -87,15 +92,28 @@ fn cq_of_four_with_a_thousand_in_flight_all_complete() {
 
 #[test]
 fn the_ring_uses_the_best_flags_this_kernel_has() {
-    let rt = Runtime::builder().reactor(ReactorKind::Uring).env_override(false).build().unwrap();
+    let rt = Runtime::builder()
+        .reactor(ReactorKind::Uring)
+        .env_override(false)
+        .build()
+        .unwrap();
     let setup = rt.uring_setup().expect("uring runs");
     eprintln!("{setup:?}");
-    assert!(setup.nodrop, "every kernel coreloop accepts has IORING_FEAT_NODROP");
+    assert!(
+        setup.nodrop,
+        "every kernel coreloop accepts has IORING_FEAT_NODROP"
+    );
     // Kernels from 6.1 on take SINGLE_ISSUER | DEFER_TASKRUN; older ones fall back.
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse::<u32>().ok());
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     if (major, minor) >= (6, 1) {
-        assert!(setup.single_issuer && setup.defer_taskrun, "{setup:?} on {release}");
+        assert!(
+            setup.single_issuer && setup.defer_taskrun,
+            "{setup:?} on {release}"
+        );
     }
 }

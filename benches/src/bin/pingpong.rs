@@ -31,7 +31,11 @@ async fn bounce(fd: RawFd, rounds: u64, serve: bool) {
 }
 
 fn one(kind: ReactorKind, rounds: u64) -> (Duration, coreloop_runtime::ReactorStats) {
-    let rt = Runtime::builder().reactor(kind).env_override(false).build().expect("runtime");
+    let rt = Runtime::builder()
+        .reactor(kind)
+        .env_override(false)
+        .build()
+        .expect("runtime");
     rt.block_on(async move {
         let (a, b) = socketpair(AF_UNIX, SOCK_STREAM, 0).expect("socketpair");
         let before = reactor_stats().unwrap();
@@ -76,9 +80,13 @@ fn main() {
             other => panic!("unknown flag {other}"),
         }
     }
-    println!("one-core socketpair ping-pong, {rounds} round trips, {repeat} runs each, interleaved");
-    let mut results: Vec<(ReactorKind, Vec<f64>, coreloop_runtime::ReactorStats)> =
-        kinds.iter().map(|k| (*k, Vec::new(), Default::default())).collect();
+    println!(
+        "one-core socketpair ping-pong, {rounds} round trips, {repeat} runs each, interleaved"
+    );
+    let mut results: Vec<(ReactorKind, Vec<f64>, coreloop_runtime::ReactorStats)> = kinds
+        .iter()
+        .map(|k| (*k, Vec::new(), Default::default()))
+        .collect();
     for _ in 0..repeat {
         for r in results.iter_mut() {
             let (t, s) = one(r.0, rounds);

@@ -39,10 +39,15 @@ pub use arch::nr;
 /// A seed for randomized tests: `CORELOOP_FAULT_SEED` if set (to replay a failure), else a
 /// fresh one. Tests print it so a failure can be replayed.
 pub fn seed_hint() -> u64 {
-    if let Some(s) = std::env::var("CORELOOP_FAULT_SEED").ok().and_then(|s| s.parse().ok()) {
+    if let Some(s) = std::env::var("CORELOOP_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         return s;
     }
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     t.as_nanos() as u64 ^ ((sched::getpid() as u64) << 32)
 }
 pub use call::retry_eintr;
