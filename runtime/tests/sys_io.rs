@@ -130,10 +130,8 @@ fn dup3_is_cloexec_and_shares_the_file() {
     let mut b = [0u8; 1];
     assert_eq!(io::read(r.raw(), &mut b).unwrap(), 1);
     // SAFETY: old == new fails with EINVAL before anything is closed.
-    assert_eq!(
-        unsafe { io::dup3(w.raw(), w.raw()) }.unwrap_err(),
-        Errno::EINVAL
-    );
+    let same = unsafe { io::dup3(w.raw(), w.raw()) };
+    assert_eq!(same.unwrap_err(), Errno::EINVAL);
     // Commands that take pointers are refused before any syscall.
     const F_GETLK: u32 = 5;
     assert_eq!(io::fcntl(r.raw(), F_GETLK, 0).unwrap_err(), Errno::EINVAL);
