@@ -12,7 +12,7 @@ use coreloop_runtime::op::{
 use coreloop_runtime::sys::OwnedFd;
 use coreloop_runtime::sys::socket::{self, AF_INET, AF_UNIX, SOCK_STREAM, SockAddr};
 use coreloop_runtime::testing::open_fds;
-use coreloop_runtime::{reactor_test, time, yield_now};
+use coreloop_runtime::{time, yield_now};
 use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -119,9 +119,24 @@ async fn op<T: OpCode>(t: T) {
     }
 }
 
-reactor_test! {
-    async fn ten_thousand_random_drops_leak_nothing() {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+/// Both reactors, one at a time (the test counts the process's descriptors).
+fn serially(kind: coreloop_runtime::ReactorKind) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    coreloop_runtime::testing::run(kind, storm());
+}
+
+#[test]
+fn ten_thousand_random_drops_leak_nothing_uring() {
+    serially(coreloop_runtime::ReactorKind::Uring);
+}
+
+#[test]
+fn ten_thousand_random_drops_leak_nothing_epoll() {
+    serially(coreloop_runtime::ReactorKind::Epoll);
+}
+
+async fn storm() {
+    {
         let seed = coreloop_runtime::sys::seed_hint();
         eprintln!("cancel storm seed {seed} (replay with CORELOOP_FAULT_SEED={seed})");
         let mut rng = Rng(seed | 1);
@@ -130,7 +145,11 @@ reactor_test! {
         {
             let (a, b) = socket::socketpair(AF_UNIX, SOCK_STREAM, 0).unwrap();
             let listener = socket::socket(AF_INET, SOCK_STREAM, 0).unwrap();
-            socket::bind(listener.raw(), &SockAddr::from("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap())).unwrap();
+            socket::bind(
+                listener.raw(),
+                &SockAddr::from("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap()),
+            )
+            .unwrap();
             socket::listen(listener.raw(), 4096).unwrap();
             let addr = socket::getsockname(listener.raw()).unwrap();
             let mut kinds = [0u32; 7];
@@ -141,20 +160,57 @@ reactor_test! {
                 let size = 1 + (rng.next() % 65_536) as usize;
                 let (fd_a, fd_b) = (a.raw(), b.raw());
                 match kind {
-                    0 => poll_then_drop(op(Read::new(fd_a, Counted::new(&ledger, size, 0), Position::Stream)), polls).await,
-                    1 => poll_then_drop(op(Write::new(fd_a, Counted::new(&ledger, size, size), Position::Stream)), polls).await,
-                    2 => poll_then_drop(op(Recv::new(fd_b, Counted::new(&ledger, size, 0), 0)), polls).await,
-                    3 => poll_then_drop(op(Send::new(fd_b, Counted::new(&ledger, size, size), 0)), polls).await,
+                    0 => {
+                        poll_then_drop(
+                            op(Read::new(
+                                fd_a,
+                                Counted::new(&ledger, size, 0),
+                                Position::Stream,
+                            )),
+                            polls,
+                        )
+                        .await
+                    }
+                    1 => {
+                        poll_then_drop(
+                            op(Write::new(
+                                fd_a,
+                                Counted::new(&ledger, size, size),
+                                Position::Stream,
+                            )),
+                            polls,
+                        )
+                        .await
+                    }
+                    2 => {
+                        poll_then_drop(
+                            op(Recv::new(fd_b, Counted::new(&ledger, size, 0), 0)),
+                            polls,
+                        )
+                        .await
+                    }
+                    3 => {
+                        poll_then_drop(
+                            op(Send::new(fd_b, Counted::new(&ledger, size, size), 0)),
+                            polls,
+                        )
+                        .await
+                    }
                     4 => poll_then_drop(op(Accept::new(listener.raw())), polls).await,
                     5 => {
                         let s = socket::socket(AF_INET, SOCK_STREAM, 0).unwrap();
-                        poll_then_drop(op(Connect::new(s.raw(), addr.clone())), polls).await;
+                        poll_then_drop(op(Connect::new(s.raw(), addr)), polls).await;
                         drop(s);
                     }
                     _ => {
-                        let read = op(Read::new(fd_a, Counted::new(&ledger, size, 0), Position::Stream));
+                        let read = op(Read::new(
+                            fd_a,
+                            Counted::new(&ledger, size, 0),
+                            Position::Stream,
+                        ));
                         let ms = rng.next() % 3;
-                        poll_then_drop(time::timeout(Duration::from_millis(ms), read), polls + 1).await;
+                        poll_then_drop(time::timeout(Duration::from_millis(ms), read), polls + 1)
+                            .await;
                     }
                 }
             }
@@ -162,14 +218,21 @@ reactor_test! {
             let stats = coreloop_runtime::reactor_stats().unwrap();
             eprintln!("{stats:?}");
             if coreloop_runtime::current_reactor() == Some(coreloop_runtime::ReactorKind::Uring) {
-                assert!(stats.abandoned > 1_000, "most drops should catch ops in flight: {stats:?}");
+                assert!(
+                    stats.abandoned > 1_000,
+                    "most drops should catch ops in flight: {stats:?}"
+                );
             }
             // Let every cancelled op's last completion arrive.
             time::sleep(Duration::from_millis(200)).await;
         }
         // The sockets are closed; accepted fds of cancelled accepts were closed on completion.
         time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(ledger.dropped.get(), ledger.made.get(), "every buffer dropped exactly once");
+        assert_eq!(
+            ledger.dropped.get(),
+            ledger.made.get(),
+            "every buffer dropped exactly once"
+        );
         assert_eq!(open_fds(), baseline, "no descriptor leaked");
     }
 }
