@@ -10,6 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Wake, Waker};
@@ -34,6 +35,19 @@ pub(crate) struct Core {
 
 thread_local! {
     static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+    /// Descriptors closed on this thread while no core was current (between two `block_on`s
+    /// of a runtime whose core lives here). The next `block_on` forgets them before anything
+    /// else runs, so a new descriptor that reuses a number starts clean.
+    static DEFERRED_FORGETS: RefCell<Vec<RawFd>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `fd` is about to be closed: the current core's reactor forgets it, or, with no core current,
+/// the next `block_on` on this thread does. (`IoFd` is `!Send`, so it is always dropped on the
+/// thread of the core that may know it.)
+pub(crate) fn forget_fd(fd: RawFd) {
+    if with_current(|core| core.driver.borrow_mut().forget(fd)).is_none() {
+        let _ = DEFERRED_FORGETS.try_with(|d| d.borrow_mut().push(fd));
+    }
 }
 
 /// Runs `f` with the current thread's core, if a runtime is running on it.
@@ -199,6 +213,10 @@ impl Core {
     /// Runs `fut` to completion on this core, with every task spawned here.
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> io::Result<F::Output> {
         let _enter = Enter::new(self);
+        let deferred = DEFERRED_FORGETS.with(|d| std::mem::take(&mut *d.borrow_mut()));
+        for fd in deferred {
+            self.driver.borrow_mut().forget(fd);
+        }
         let main_waker = Waker::from(Arc::new(MainWaker {
             shared: self.shared.clone(),
         }));

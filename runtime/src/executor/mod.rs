@@ -116,5 +116,5 @@ pub fn live_tasks() -> Option<usize> {
 /// `fd` is about to be closed: the current core's reactor forgets it. Types that own a
 /// descriptor used with ops call this from their drop, before closing it.
 pub fn forget_fd(fd: std::os::fd::RawFd) {
-    context::with_current(|core| core.driver.borrow_mut().forget(fd));
+    context::forget_fd(fd);
 }
