@@ -111,7 +111,7 @@ impl Driver {
 
     pub(crate) fn start<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
         match &mut self.backend {
-            Backend::Uring(r) => {
+            Backend::Uring(r) if op.uring_supported() => {
                 let key = self.ops.insert(cx.waker());
                 r.push(
                     op.sqe().user_data(key),
@@ -121,6 +121,7 @@ impl Driver {
                 );
                 Started::InFlight(key)
             }
+            Backend::Uring(_) => self.start_on_pool(op, cx),
             Backend::Epoll(r) => match op.mode() {
                 Mode::Readiness { fd, interest, full } => {
                     match r.attempt(fd, interest, full, || op.call(), cx, &mut self.stats) {
@@ -132,13 +133,15 @@ impl Driver {
                     self.stats.op_syscalls += 1;
                     Started::Done(op.call())
                 }
-                Mode::Blocking => {
-                    let key = self.ops.insert(cx.waker());
-                    self.pool.run_op(op, key);
-                    Started::InFlight(key)
-                }
+                Mode::Blocking => self.start_on_pool(op, cx),
             },
         }
+    }
+
+    fn start_on_pool<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
+        let key = self.ops.insert(cx.waker());
+        self.pool.run_op(op, key);
+        Started::InFlight(key)
     }
 
     pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) {
