@@ -70,6 +70,8 @@ impl ReactorStats {
     }
 }
 
+// One per core, made once and never moved about: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
     Uring(uring::UringReactor),
     Epoll(epoll::EpollReactor),
