@@ -1,1 +1,3 @@
 //! coreloop: facade (re-exports only).
+
+pub use coreloop_fs as fs;

@@ -56,7 +56,15 @@ unsafe impl OpCode for Statx {
         let buf: *mut StatxBuf = &mut *self.buf;
         // SAFETY: the path is NUL-terminated and buf is a writable statx, both owned by the op
         // for the whole call.
-        unsafe { statx_raw(self.dirfd, self.path.as_ptr().cast(), self.flags, self.mask, buf) }
-            .map(|()| 0)
+        unsafe {
+            statx_raw(
+                self.dirfd,
+                self.path.as_ptr().cast(),
+                self.flags,
+                self.mask,
+                buf,
+            )
+        }
+        .map(|()| 0)
     }
 }
