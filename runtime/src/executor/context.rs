@@ -211,6 +211,9 @@ impl Core {
                 }
             }
             self.drain_remote();
+            // Pool completions just drained hold wakers: wake them now, or the park below
+            // (which sees an empty completion queue) could sleep with them undelivered.
+            self.wake_ready();
             let mut polled = 0;
             loop {
                 let next = self.run_queue.borrow_mut().pop_front();
