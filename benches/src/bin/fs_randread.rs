@@ -32,7 +32,9 @@ fn prepare(path: &Path) {
     if std::fs::metadata(path).is_ok_and(|m| m.len() == FILE_SIZE) {
         return;
     }
-    let chunk: Vec<u8> = (0..1 << 20).map(|i: u32| (i.wrapping_mul(31) >> 3) as u8).collect();
+    let chunk: Vec<u8> = (0..1 << 20)
+        .map(|i: u32| (i.wrapping_mul(31) >> 3) as u8)
+        .collect();
     let f = std::fs::File::create(path).unwrap();
     for i in 0..FILE_SIZE / chunk.len() as u64 {
         f.write_all_at(&chunk, i * chunk.len() as u64).unwrap();
