@@ -1,4 +1,5 @@
 //! coreloop: facade (re-exports only).
 
+pub use coreloop_fs as fs;
 pub use coreloop_net as net;
 pub use coreloop_runtime::*;

@@ -165,8 +165,16 @@ impl Core {
             self.push_local(task);
         }
         let mut driver = self.driver.borrow_mut();
+        let mut completed = false;
         while let Some((key, res)) = self.shared.pop_completion() {
             driver.complete(key, res);
+            completed = true;
+        }
+        drop(driver);
+        if completed {
+            // Wake their ops now: a park that follows sees an empty completion queue and
+            // could otherwise sleep with these wakers undelivered.
+            self.wake_ready();
         }
     }
 
@@ -183,7 +191,9 @@ impl Core {
 
     /// Looks at the reactor (waiting up to `timeout`) and wakes what it and the timers found.
     fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let may_block = timeout != Some(Duration::ZERO);
+        // Never block while wakers collected earlier (pool completions, or completions an SQ-full
+        // submit drained mid-poll) are still undelivered.
+        let may_block = timeout != Some(Duration::ZERO) && !self.driver.borrow().has_wakeups();
         let blocking = may_block && self.shared.prepare_park();
         let timeout = if blocking {
             timeout

@@ -31,15 +31,24 @@
 mod lifecycle;
 
 pub mod accept;
+pub mod close;
 pub mod connect;
+pub mod fallocate;
+pub mod fsync;
+pub mod ftruncate;
+pub mod mkdir;
 pub mod nop;
+pub mod open;
 pub mod read;
 pub mod readv;
 pub mod recv;
 pub mod recvmsg;
+pub mod rename;
 pub mod send;
 pub mod sendmsg;
 pub mod shutdown;
+pub mod statx;
+pub mod unlink;
 pub mod write;
 pub mod writev;
 
@@ -123,6 +132,13 @@ pub unsafe trait OpCode: 'static {
 
     /// The io_uring entry for this op (its `user_data` is set by the reactor).
     fn sqe(&mut self) -> io_uring::squeue::Entry;
+
+    /// False if the ring must not be given this op (an opcode newer than the kernels coreloop
+    /// supports): the io_uring reactor then runs [`call`](OpCode::call) on the blocking pool,
+    /// and never asks for [`sqe`](OpCode::sqe).
+    fn uring_supported(&self) -> bool {
+        true
+    }
 
     /// How this op runs on the readiness reactor.
     fn mode(&self) -> Mode;

@@ -118,7 +118,7 @@ impl Driver {
 
     pub(crate) fn start<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
         match &mut self.backend {
-            Backend::Uring(r) => {
+            Backend::Uring(r) if op.uring_supported() => {
                 let key = self.ops.insert(cx.waker());
                 r.push(
                     op.sqe().user_data(key),
@@ -128,6 +128,7 @@ impl Driver {
                 );
                 Started::InFlight(key)
             }
+            Backend::Uring(_) => self.start_on_pool(op, cx),
             Backend::Epoll(r) => match op.mode() {
                 Mode::Readiness { fd, interest, full } => {
                     match r.attempt(fd, interest, full, || op.call(), cx, &mut self.stats) {
@@ -139,13 +140,15 @@ impl Driver {
                     self.stats.op_syscalls += 1;
                     Started::Done(op.call())
                 }
-                Mode::Blocking => {
-                    let key = self.ops.insert(cx.waker());
-                    self.pool.run_op(op, key);
-                    Started::InFlight(key)
-                }
+                Mode::Blocking => self.start_on_pool(op, cx),
             },
         }
+    }
+
+    fn start_on_pool<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
+        let key = self.ops.insert(cx.waker());
+        self.pool.run_op(op, key);
+        Started::InFlight(key)
     }
 
     pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) {
@@ -175,6 +178,11 @@ impl Driver {
             Backend::Uring(r) => r.park(timeout, &mut self.stats, &mut self.ops, &mut self.wakeups),
             Backend::Epoll(r) => r.park(timeout, &mut self.stats, &mut self.wakeups),
         }
+    }
+
+    /// Whether wakers are waiting to be delivered.
+    pub(crate) fn has_wakeups(&self) -> bool {
+        !self.wakeups.is_empty()
     }
 
     /// The wakers that the last park or completions collected.

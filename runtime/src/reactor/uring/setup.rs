@@ -55,7 +55,7 @@ const FLAG_SETS: [(bool, bool, bool, bool); 4] = [
 ];
 
 /// The io_uring ops coreloop submits; a kernel without one of them gets the epoll reactor.
-const NEEDED_OPS: [(u8, &str); 14] = [
+const NEEDED_OPS: [(u8, &str); 20] = [
     (opcode::Nop::CODE, "NOP"),
     (opcode::Read::CODE, "READ"),
     (opcode::Write::CODE, "WRITE"),
@@ -70,6 +70,12 @@ const NEEDED_OPS: [(u8, &str); 14] = [
     (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
     (opcode::OpenAt::CODE, "OPENAT"),
     (opcode::Statx::CODE, "STATX"),
+    (opcode::Fsync::CODE, "FSYNC"),
+    (opcode::Fallocate::CODE, "FALLOCATE"),
+    (opcode::Close::CODE, "CLOSE"),
+    (opcode::UnlinkAt::CODE, "UNLINKAT"),
+    (opcode::RenameAt::CODE, "RENAMEAT"),
+    (opcode::MkDirAt::CODE, "MKDIRAT"),
 ];
 
 pub(crate) fn build(

@@ -1,0 +1,58 @@
+//! `OpenAt`: openat(2) of an owned path. Always `O_CLOEXEC`.
+
+use super::{Mode, OpCode};
+use crate::sys::file::{self as sys_file, O_CLOEXEC};
+use crate::sys::{Errno, OwnedFd};
+use io_uring::{opcode, squeue, types};
+use std::ffi::CString;
+use std::io;
+use std::os::fd::RawFd;
+
+pub struct OpenAt {
+    dirfd: RawFd,
+    /// NUL-terminated, on the heap: its bytes stay put while the op lives.
+    path: CString,
+    flags: u32,
+    mode: u32,
+}
+
+impl OpenAt {
+    /// Opens `path` relative to `dirfd` (`AT_FDCWD`: the current directory). `O_CLOEXEC` is
+    /// added to `flags`; `mode` matters with `O_CREAT`/`O_TMPFILE`.
+    pub fn new(dirfd: RawFd, path: CString, flags: u32, mode: u32) -> OpenAt {
+        OpenAt {
+            dirfd,
+            path,
+            flags: flags | O_CLOEXEC,
+            mode,
+        }
+    }
+
+    /// The new descriptor, owned.
+    pub fn finish(self, res: io::Result<usize>) -> io::Result<OwnedFd> {
+        // SAFETY: a successful openat returned a new descriptor that only this op saw.
+        res.map(|fd| unsafe { OwnedFd::from_raw(fd as RawFd) })
+    }
+}
+
+// SAFETY: the entry's only pointer is the path, a heap CString owned by the op; `call` reads
+// only the path bytes and integers.
+unsafe impl OpCode for OpenAt {
+    const YIELDS_FD: bool = true;
+
+    fn sqe(&mut self) -> squeue::Entry {
+        opcode::OpenAt::new(types::Fd(self.dirfd), self.path.as_ptr())
+            .flags(self.flags as i32)
+            .mode(self.mode)
+            .build()
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Blocking
+    }
+
+    fn call(&mut self) -> Result<usize, Errno> {
+        sys_file::openat(self.dirfd, &self.path, self.flags, self.mode)
+            .map(|fd| fd.into_raw() as usize)
+    }
+}
