@@ -7,16 +7,20 @@
 use super::{Mode, OpCode};
 use crate::sys::{Errno, OwnedFd};
 use io_uring::{opcode, squeue, types};
+use std::os::fd::RawFd;
 
 pub struct Close {
     fd: Option<OwnedFd>,
+    /// The number handed to the ring, to close it here if the ring cancelled the close.
+    raw: RawFd,
 }
 
 impl Close {
     /// Closes `fd`. (Types that used it with ops call `forget_fd` first; `IoFd::into_owned`
     /// does.)
     pub fn new(fd: OwnedFd) -> Close {
-        Close { fd: Some(fd) }
+        let raw = fd.raw();
+        Close { fd: Some(fd), raw }
     }
 }
 
@@ -36,6 +40,13 @@ unsafe impl OpCode for Close {
         match self.fd.take() {
             Some(fd) => fd.close().map(|()| 0),
             None => Err(Errno::EBADF),
+        }
+    }
+
+    fn orphaned(&mut self, res: &Result<usize, Errno>) {
+        // Cancelled before the ring ran it: the descriptor is still open and still ours.
+        if *res == Err(Errno::ECANCELED) && self.fd.is_none() {
+            let _ = crate::sys::fd::close_raw(self.raw);
         }
     }
 }

@@ -6,23 +6,18 @@
 
 use super::OpCode;
 use crate::sys::Errno;
-use crate::sys::fd::close_raw;
 use slab::Slab;
 use std::task::{Context, Poll, Waker};
 
 /// An op whose future was dropped while it was in flight: kept alive until its completion.
 pub(crate) trait Orphan {
-    /// Its completion arrived: close the fd it produced, if it produced one.
+    /// Its completion arrived: release what the result left behind (`OpCode::orphaned`).
     fn finish(self: Box<Self>, res: &Result<usize, Errno>);
 }
 
 impl<T: OpCode> Orphan for T {
-    fn finish(self: Box<Self>, res: &Result<usize, Errno>) {
-        if T::YIELDS_FD {
-            if let Ok(fd) = res {
-                let _ = close_raw(*fd as i32);
-            }
-        }
+    fn finish(mut self: Box<Self>, res: &Result<usize, Errno>) {
+        self.orphaned(res);
     }
 }
 

@@ -145,6 +145,17 @@ pub unsafe trait OpCode: 'static {
 
     /// Makes the op's syscall once, without blocking for readiness ops.
     fn call(&mut self) -> Result<usize, Errno>;
+
+    /// The last completion of an op whose future was dropped has arrived: release what the
+    /// result left behind. By default, the descriptor a [`YIELDS_FD`](OpCode::YIELDS_FD) op
+    /// produced is closed.
+    fn orphaned(&mut self, res: &Result<usize, Errno>) {
+        if Self::YIELDS_FD {
+            if let Ok(fd) = res {
+                let _ = crate::sys::fd::close_raw(*fd as i32);
+            }
+        }
+    }
 }
 
 /// What an [`Op`] resolves to: the syscall's result and the op, given back. For an op with
