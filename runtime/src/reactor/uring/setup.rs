@@ -55,7 +55,7 @@ const FLAG_SETS: [(bool, bool, bool, bool); 4] = [
 ];
 
 /// The io_uring ops coreloop submits; a kernel without one of them gets the epoll reactor.
-const NEEDED_OPS: [(u8, &str); 20] = [
+const NEEDED_OPS: &[(u8, &str)] = &[
     (opcode::Nop::CODE, "NOP"),
     (opcode::Read::CODE, "READ"),
     (opcode::Write::CODE, "WRITE"),
@@ -76,6 +76,7 @@ const NEEDED_OPS: [(u8, &str); 20] = [
     (opcode::UnlinkAt::CODE, "UNLINKAT"),
     (opcode::RenameAt::CODE, "RENAMEAT"),
     (opcode::MkDirAt::CODE, "MKDIRAT"),
+    (opcode::Shutdown::CODE, "SHUTDOWN"),
 ];
 
 pub(crate) fn build(
