@@ -112,6 +112,13 @@ impl IoStates {
             stats.reactor_syscalls += 1;
             let always_ready = match ep::epoll_ctl(epfd, ep::EPOLL_CTL_ADD, fd, events, data) {
                 Ok(()) => false,
+                // Still in the set: the fd was forgotten without being closed (an IoFd taken
+                // apart with into_owned and wrapped again). Re-arm it with the new generation.
+                Err(Errno::EEXIST) => {
+                    stats.reactor_syscalls += 1;
+                    ep::epoll_ctl(epfd, ep::EPOLL_CTL_MOD, fd, events, data)?;
+                    false
+                }
                 // A regular file or directory: epoll has nothing to say about it, and every
                 // attempt on it completes (or fails) without waiting.
                 Err(Errno::EPERM) => true,
