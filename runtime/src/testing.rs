@@ -59,13 +59,99 @@ pub fn run<F: Future>(kind: ReactorKind, fut: F) -> F::Output {
 }
 
 /// As [`run`], with a builder of the caller's.
+///
+/// With the `fault-injection` feature and `CORELOOP_FAULTS=1`, every body runs under a seeded
+/// random plan that fails the I/O syscalls made on the core with `EINTR` and `EAGAIN`,
+/// shortens their counts, and interrupts the reactor's own waits (seed from `CORELOOP_FAULT_SEED`, printed with the count of faults):
+/// the same tests must pass with the same results.
 pub fn run_with<F: Future>(builder: crate::Builder, fut: F) -> F::Output {
     let rt = builder
         .build()
         .unwrap_or_else(|e| panic!("building the runtime: {e}"));
     let name = std::thread::current().name().unwrap_or("test").to_string();
     let _dog = Watchdog::new(format!("{name} on {}", rt.reactor()), limit());
-    rt.block_on(fut)
+    let faults = faults::from_env();
+    let out = rt.block_on(fut);
+    faults::report(faults, &name);
+    out
+}
+
+/// Pauses any fault plan on this thread until the guard drops: for test steps that check the
+/// exact result of a single op (a byte count, how bytes spread over buffers), which injected
+/// short counts would legitimately change. Loops and protocols stay under the plan.
+pub fn exact() -> impl Drop {
+    faults::pause()
+}
+
+#[cfg(feature = "fault-injection")]
+mod faults {
+    pub(super) fn pause() -> crate::sys::fault::Paused {
+        crate::sys::fault::pause()
+    }
+
+    use crate::sys::fault::{Action, Plan, PlanGuard, Rule, injected, seed_from_env};
+    use crate::sys::{Errno, nr};
+
+    /// The syscalls that move bytes or connections: the ones whose faults callers must survive.
+    const IO: [usize; 12] = [
+        nr::READ,
+        nr::WRITE,
+        nr::READV,
+        nr::WRITEV,
+        nr::PREAD64,
+        nr::PWRITE64,
+        nr::SENDTO,
+        nr::RECVFROM,
+        nr::SENDMSG,
+        nr::RECVMSG,
+        nr::ACCEPT4,
+        nr::CONNECT,
+    ];
+
+    pub(super) fn from_env() -> Option<(PlanGuard, u64)> {
+        if std::env::var_os("CORELOOP_FAULTS").is_none_or(|v| v == "0") {
+            return None;
+        }
+        // The reactors' own waits fail too: an interrupted or busy io_uring_enter leaves its
+        // entries queued for the next one, an interrupted epoll_pwait is a spurious wake-up.
+        let waits = [nr::IO_URING_ENTER, nr::EPOLL_PWAIT];
+        let plan = Plan::new(seed_from_env())
+            .rule(Rule::new(&waits, Action::Fail(Errno::EINTR)).probability(0.05))
+            .rule(Rule::new(&[nr::IO_URING_ENTER], Action::Fail(Errno::EBUSY)).probability(0.02))
+            .rule(Rule::new(&IO, Action::Fail(Errno::EINTR)).probability(0.1))
+            .rule(Rule::new(&IO, Action::Fail(Errno::EAGAIN)).probability(0.05))
+            .rule(Rule::new(&IO, Action::Short).probability(0.2));
+        Some((plan.install(), injected()))
+    }
+
+    pub(super) fn report(faults: Option<(PlanGuard, u64)>, name: &str) {
+        if let Some((guard, before)) = faults {
+            let n = injected() - before;
+            eprintln!(
+                "{name}: {n} faults injected (CORELOOP_FAULT_SEED={})",
+                guard.seed()
+            );
+        }
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+mod faults {
+    pub(super) struct Paused;
+
+    impl Drop for Paused {
+        fn drop(&mut self) {}
+    }
+
+    pub(super) fn pause() -> Paused {
+        Paused
+    }
+
+    pub(super) fn from_env() -> Option<()> {
+        None
+    }
+
+    pub(super) fn report(_: Option<()>, _: &str) {}
 }
 
 /// How many descriptors this process has open (`/proc/self/fd`).

@@ -7,6 +7,8 @@
 //! - shorten its length argument before the real call (`read`, `write`, `pread64`, `pwrite64`,
 //!   `sendto`, `recvfrom`: the byte count; `readv`, `writev`, `preadv`, `pwritev`: the iovec
 //!   count, down to one), so the kernel really moves fewer bytes and the stream stays intact.
+//!   Never on datagram or seqpacket sockets: a short count there would cut a message, which
+//!   the kernel never does.
 //!
 //! The layer also counts every call per thread and per number ([`calls`]), so tests can see
 //! that each call of a round trip passed through it. A [`PlanGuard`] removes the plan when
@@ -113,6 +115,28 @@ impl Drop for PlanGuard {
     }
 }
 
+/// Takes the thread's plan away until the guard drops: for a test step that checks the exact
+/// result of one syscall, which a plan may legitimately change.
+pub fn pause() -> Paused {
+    Paused {
+        plan: PLAN.with(|p| p.borrow_mut().take()),
+    }
+}
+
+/// Puts the paused plan back on drop.
+#[must_use = "the plan comes back when the guard drops"]
+pub struct Paused {
+    plan: Option<Plan>,
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        if let Some(plan) = self.plan.take() {
+            let _ = PLAN.try_with(|p| *p.borrow_mut() = Some(plan));
+        }
+    }
+}
+
 /// A seed for a test: `CORELOOP_FAULT_SEED` if set (to replay a failure), else fresh.
 pub fn seed_from_env() -> u64 {
     super::seed_hint()
@@ -141,6 +165,15 @@ thread_local! {
     static RNG: Cell<u64> = const { Cell::new(1) };
     static COUNTS: RefCell<Vec<u64>> = RefCell::new(vec![0; MAX_NR]);
     static INJECTED: Cell<u64> = const { Cell::new(0) };
+    static LAST_INJECTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread's most recent syscall through the layer was failed or shortened by the
+/// plan. Such a result did not come from the kernel, so it says nothing about readiness: the
+/// epoll reactor does not clear an fd's readiness on an injected `EAGAIN` or short count
+/// (that would wait for an edge the kernel has no reason to send).
+pub(crate) fn last_call_injected() -> bool {
+    LAST_INJECTED.try_with(|c| c.get()).unwrap_or(false)
 }
 
 fn next_random() -> u64 {
@@ -164,6 +197,29 @@ fn length_arg(n: usize) -> Option<usize> {
     }
 }
 
+/// Whether `fd` is a datagram or seqpacket socket, whose messages a short count would cut:
+/// the kernel never returns a short count there, so neither does the plan. Asked with a raw
+/// syscall that the plan does not see.
+fn keeps_messages(fd: usize) -> bool {
+    const SOL_SOCKET: usize = 1;
+    const SO_TYPE: usize = 3;
+    const SOCK_STREAM: i32 = 1;
+    let mut ty: i32 = 0;
+    let mut len: u32 = 4;
+    // SAFETY: ty and len are live locals of the sizes getsockopt writes.
+    let r = unsafe {
+        super::arch::syscall5(
+            nr::GETSOCKOPT,
+            fd,
+            SOL_SOCKET,
+            SO_TYPE,
+            &mut ty as *mut i32 as usize,
+            &mut len as *mut u32 as usize,
+        )
+    };
+    r == 0 && ty != SOCK_STREAM
+}
+
 pub(crate) fn intercept(n: usize, args: &mut [usize]) -> Option<Errno> {
     // try_with: a syscall made while thread-locals are being torn down is simply not counted.
     let _ = COUNTS.try_with(|c| {
@@ -171,6 +227,7 @@ pub(crate) fn intercept(n: usize, args: &mut [usize]) -> Option<Errno> {
             *slot += 1;
         }
     });
+    let _ = LAST_INJECTED.try_with(|c| c.set(false));
     let action = PLAN
         .try_with(|p| {
             let mut p = p.borrow_mut();
@@ -180,6 +237,9 @@ pub(crate) fn intercept(n: usize, args: &mut [usize]) -> Option<Errno> {
                     continue;
                 }
                 if matches!(rule.action, Action::Short) && length_arg(n).is_none() {
+                    continue;
+                }
+                if matches!(rule.action, Action::Short) && keeps_messages(args[0]) {
                     continue;
                 }
                 if rule.remaining == Some(0) {
@@ -198,6 +258,7 @@ pub(crate) fn intercept(n: usize, args: &mut [usize]) -> Option<Errno> {
         .ok()
         .flatten()?;
     let _ = INJECTED.try_with(|c| c.set(c.get() + 1));
+    let _ = LAST_INJECTED.try_with(|c| c.set(true));
     match action {
         Action::Fail(e) => Some(e),
         Action::Short => {
