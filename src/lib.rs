@@ -1,4 +1,44 @@
-//! coreloop: facade (re-exports only).
+//! coreloop: a thread-per-core async I/O runtime for Linux, on io_uring or epoll.
+//!
+//! This crate only re-exports: the runtime (`coreloop-runtime`: executor, ops, reactors,
+//! timers, the raw syscall layer), [`net`] (`coreloop-net`) and [`fs`] (`coreloop-fs`).
+//!
+//! An echo server, one `SO_REUSEPORT` listener per core:
+//!
+//! ```no_run
+//! use coreloop::io::{AsyncReadRent, AsyncWriteRentExt};
+//! use coreloop::{Runtime, net::TcpListener};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     // Reactor `auto` (io_uring, else epoll); CORELOOP_REACTOR=uring|epoll overrides it.
+//!     let rt = Runtime::builder().cores(2).pin(true).build()?;
+//!     rt.run(|_core| async {
+//!         let listener = TcpListener::builder("127.0.0.1:8080").reuse_port(true).listen()?;
+//!         loop {
+//!             let (mut stream, _) = listener.accept().await?;
+//!             coreloop::spawn(async move {
+//!                 let mut buf = Vec::with_capacity(4096);
+//!                 loop {
+//!                     let (res, b) = stream.read(buf).await;
+//!                     match res {
+//!                         Ok(n) if n > 0 => {}
+//!                         _ => break,
+//!                     }
+//!                     let (res, mut b) = stream.write_all(b).await;
+//!                     if res.is_err() {
+//!                         break;
+//!                     }
+//!                     b.clear();
+//!                     buf = b;
+//!                 }
+//!             });
+//!         }
+//!         #[allow(unreachable_code)]
+//!         Ok::<(), std::io::Error>(())
+//!     })?;
+//!     Ok(())
+//! }
+//! ```
 
 pub use coreloop_fs as fs;
 pub use coreloop_net as net;
