@@ -5,9 +5,8 @@
 //! it from its initialized length up to its capacity) and a write sends the initialized bytes.
 
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
-use coreloop_runtime::io::BufResult;
+use coreloop_runtime::io::{BufResult, read_to_full, write_to_end};
 use std::future::Future;
-use std::io;
 
 /// Reads at an offset, into owned buffers.
 pub trait AsyncReadAt {
@@ -21,7 +20,7 @@ pub trait AsyncWriteAt {
     fn write_at<B: IoBuf>(&self, buf: B, pos: u64) -> impl Future<Output = BufResult<usize, B>>;
 }
 
-/// Loops over [`AsyncReadAt::read_at`].
+/// Loops over [`AsyncReadAt::read_at`] (the loop itself is `coreloop_runtime::io`'s).
 pub trait AsyncReadAtExt: AsyncReadAt {
     /// Fills `buf` to its capacity with the bytes from `pos` on. End of file first is
     /// `UnexpectedEof` (the bytes read so far are kept in `buf`).
@@ -30,57 +29,22 @@ pub trait AsyncReadAtExt: AsyncReadAt {
         buf: B,
         pos: u64,
     ) -> impl Future<Output = BufResult<(), B>> {
-        async move {
-            let total = buf.bytes_total();
-            let first = buf.bytes_init();
-            let mut buf = buf;
-            while buf.bytes_init() < total {
-                let start = buf.bytes_init();
-                let at = pos + (start - first) as u64;
-                let (res, slice) = self.read_at(buf.slice(start..total), at).await;
-                buf = slice.into_inner();
-                match res {
-                    Ok(0) => {
-                        let msg =
-                            format!("end of file at offset {at}, {} bytes short", total - start);
-                        return (Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg)), buf);
-                    }
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return (Err(e), buf),
-                }
-            }
-            (Ok(()), buf)
-        }
+        read_to_full(buf, async move |rest, done| {
+            self.read_at(rest, pos + done as u64).await
+        })
     }
 }
 
 impl<T: AsyncReadAt + ?Sized> AsyncReadAtExt for T {}
 
-/// Loops over [`AsyncWriteAt::write_at`].
+/// Loops over [`AsyncWriteAt::write_at`] (the loop itself is `coreloop_runtime::io`'s).
 pub trait AsyncWriteAtExt: AsyncWriteAt {
     /// Writes every initialized byte of `buf` from `pos` on. A write of zero bytes is
     /// `WriteZero`.
     fn write_all_at<B: IoBuf>(&self, buf: B, pos: u64) -> impl Future<Output = BufResult<(), B>> {
-        async move {
-            let len = buf.bytes_init();
-            let mut buf = buf;
-            let mut done = 0;
-            while done < len {
-                let (res, slice) = self.write_at(buf.slice(done..len), pos + done as u64).await;
-                buf = slice.into_inner();
-                match res {
-                    Ok(0) => {
-                        let msg = format!("wrote {done} of {len} bytes, then the write took none");
-                        return (Err(io::Error::new(io::ErrorKind::WriteZero, msg)), buf);
-                    }
-                    Ok(n) => done += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return (Err(e), buf),
-                }
-            }
-            (Ok(()), buf)
-        }
+        write_to_end(buf, async move |rest, done| {
+            self.write_at(rest, pos + done as u64).await
+        })
     }
 }
 

@@ -33,30 +33,71 @@ pub trait AsyncWriteRent {
     fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>>;
 }
 
+/// The loop that finishes a read, written once for every kind of reader: `step(rest, done)`
+/// reads once into `rest` (the unfilled part of `buf`) given the `done` bytes already read,
+/// until `buf` is full. End of data first is `UnexpectedEof` (what was read is kept); an
+/// `Interrupted` step is tried again.
+pub async fn read_to_full<B: IoBufMut>(
+    buf: B,
+    mut step: impl AsyncFnMut(Slice<B>, usize) -> BufResult<usize, Slice<B>>,
+) -> BufResult<(), B> {
+    let total = buf.bytes_total();
+    let first = buf.bytes_init();
+    let mut buf = buf;
+    while buf.bytes_init() < total {
+        let start = buf.bytes_init();
+        let (res, slice) = step(buf.slice(start..total), start - first).await;
+        buf = slice.into_inner();
+        match res {
+            Ok(0) => {
+                let msg = format!(
+                    "the data ended {} bytes short of {}",
+                    total - start,
+                    total - first
+                );
+                return (Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg)), buf);
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(()), buf)
+}
+
+/// The loop that finishes a write, written once for every kind of writer: `step(rest, done)`
+/// writes once from `rest` (the initialized bytes not yet written) given the `done` bytes
+/// already written, until all are. A step that writes nothing is `WriteZero`; an
+/// `Interrupted` step is tried again.
+pub async fn write_to_end<B: IoBuf>(
+    buf: B,
+    mut step: impl AsyncFnMut(Slice<B>, usize) -> BufResult<usize, Slice<B>>,
+) -> BufResult<(), B> {
+    let len = buf.bytes_init();
+    let mut buf = buf;
+    let mut done = 0;
+    while done < len {
+        let (res, slice) = step(buf.slice(done..len), done).await;
+        buf = slice.into_inner();
+        match res {
+            Ok(0) => {
+                let msg = format!("wrote {done} of {len} bytes, then the write took none");
+                return (Err(io::Error::new(io::ErrorKind::WriteZero, msg)), buf);
+            }
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(()), buf)
+}
+
 /// Loops over [`AsyncReadRent::read`].
 pub trait AsyncReadRentExt: AsyncReadRent {
     /// Appends exactly `buf.bytes_total() - buf.bytes_init()` bytes: fills the buffer to its
     /// capacity. End of stream first is `UnexpectedEof` (the bytes read so far are kept).
     fn read_exact<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
-        async move {
-            let total = buf.bytes_total();
-            let mut buf = buf;
-            while buf.bytes_init() < total {
-                let start = buf.bytes_init();
-                let (res, slice) = self.read(buf.slice(start..total)).await;
-                buf = slice.into_inner();
-                match res {
-                    Ok(0) => {
-                        let msg = format!("stream ended after {start} of {total} bytes");
-                        return (Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg)), buf);
-                    }
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return (Err(e), buf),
-                }
-            }
-            (Ok(()), buf)
-        }
+        read_to_full(buf, async |rest, _| self.read(rest).await)
     }
 }
 
@@ -66,25 +107,7 @@ impl<T: AsyncReadRent + ?Sized> AsyncReadRentExt for T {}
 pub trait AsyncWriteRentExt: AsyncWriteRent {
     /// Writes every initialized byte of `buf`. A write of zero bytes is `WriteZero`.
     fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
-        async move {
-            let len = buf.bytes_init();
-            let mut buf = buf;
-            let mut done = 0;
-            while done < len {
-                let (res, slice) = self.write(buf.slice(done..len)).await;
-                buf = slice.into_inner();
-                match res {
-                    Ok(0) => {
-                        let msg = format!("wrote {done} of {len} bytes, then the write took none");
-                        return (Err(io::Error::new(io::ErrorKind::WriteZero, msg)), buf);
-                    }
-                    Ok(n) => done += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return (Err(e), buf),
-                }
-            }
-            (Ok(()), buf)
-        }
+        write_to_end(buf, async |rest, _| self.write(rest).await)
     }
 }
 
