@@ -113,7 +113,8 @@ fn bad_chunk_size_is_400() {
 
 #[test]
 fn connection_close_honoured() {
-    let input = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let input =
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
     let (p, out) = run(input);
     assert_eq!(p.answered, 1);
     assert!(p.close);
@@ -180,7 +181,10 @@ fn long_request_line_is_414_before_it_ends() {
 
 #[test]
 fn oversized_header_section_is_431_before_it_ends() {
-    let partial = format!("GET / HTTP/1.1\r\n{}", "X-Pad: aaaaaaaaaaaaaaaaaaaa\r\n".repeat(1000));
+    let partial = format!(
+        "GET / HTTP/1.1\r\n{}",
+        "X-Pad: aaaaaaaaaaaaaaaaaaaa\r\n".repeat(1000)
+    );
     let (p, out) = run(partial.as_bytes());
     assert!(p.close);
     assert_eq!(statuses(&out), [431]);
@@ -211,5 +215,8 @@ fn imf_fixdate_known_values() {
     assert_eq!(&imf_fixdate(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
     assert_eq!(&imf_fixdate(784_111_777), b"Sun, 06 Nov 1994 08:49:37 GMT");
     assert_eq!(&imf_fixdate(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
-    assert_eq!(&imf_fixdate(4_102_444_799), b"Thu, 31 Dec 2099 23:59:59 GMT");
+    assert_eq!(
+        &imf_fixdate(4_102_444_799),
+        b"Thu, 31 Dec 2099 23:59:59 GMT"
+    );
 }

@@ -241,14 +241,18 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    v.iter()
-        .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    v.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 enum Chunked {
     Partial,
     Error(u16),
-    Done { chunks: Vec<(usize, usize)>, len: usize },
+    Done {
+        chunks: Vec<(usize, usize)>,
+        len: usize,
+    },
 }
 
 /// Parses a chunked body (RFC 9112 §7.1) from its first byte: chunk-size [; ext] CRLF,

@@ -31,10 +31,7 @@ fn main() -> std::io::Result<()> {
     };
     rt.block_on(async move {
         let listener = TcpListener::bind(addr).await?;
-        println!(
-            "listening on {} (tokio {flavor})",
-            listener.local_addr()?
-        );
+        println!("listening on {} (tokio {flavor})", listener.local_addr()?);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         loop {
             tokio::select! {
