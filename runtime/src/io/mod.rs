@@ -6,14 +6,15 @@
 //! by what was read (clear the buffer to reuse it from the start). A write sends the
 //! initialized bytes.
 //!
-//! [`AsyncReadRentExt::read_exact`] and [`AsyncWriteRentExt::write_all`] finish short
-//! transfers; they are written once, here, and serve every stream on both reactors.
+//! [`AsyncReadRentExt::read_exact`], [`AsyncWriteRentExt::write_all`] and
+//! [`AsyncWriteVectoredRentExt::write_all_vectored`] finish short transfers; they are written
+//! once, here, and serve every stream on both reactors.
 
 mod fd;
 
 pub use fd::IoFd;
 
-use crate::buf::{IoBuf, IoBufMut};
+use crate::buf::{IoBuf, IoBufMut, Slice};
 use std::future::Future;
 use std::io;
 
@@ -88,3 +89,67 @@ pub trait AsyncWriteRentExt: AsyncWriteRent {
 }
 
 impl<T: AsyncWriteRent + ?Sized> AsyncWriteRentExt for T {}
+
+/// Writes from several owned buffers at once (writev; sendmsg on sockets).
+pub trait AsyncWriteVectoredRent {
+    /// Writes once from the buffers' initialized bytes, in order; may write fewer.
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>>;
+}
+
+/// Loops over [`AsyncWriteVectoredRent::writev`].
+pub trait AsyncWriteVectoredRentExt: AsyncWriteVectoredRent {
+    /// Writes every initialized byte of every buffer, in order, resuming a short write in
+    /// the middle of whichever buffer it stopped in. A write of zero bytes is `WriteZero`.
+    fn write_all_vectored<B: IoBuf>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<(), Vec<B>>> {
+        async move {
+            let mut bufs = bufs;
+            // The first buffer with bytes left, and how many of its bytes are written.
+            let (mut idx, mut off) = (0, 0);
+            loop {
+                while idx < bufs.len() && off >= bufs[idx].bytes_init() {
+                    idx += 1;
+                    off = 0;
+                }
+                if idx == bufs.len() {
+                    return (Ok(()), bufs);
+                }
+                let rest: Vec<Slice<B>> = bufs
+                    .drain(idx..)
+                    .enumerate()
+                    .map(|(i, b)| {
+                        let end = b.bytes_init();
+                        b.slice(if i == 0 { off } else { 0 }..end)
+                    })
+                    .collect();
+                let (res, rest) = self.writev(rest).await;
+                bufs.extend(rest.into_iter().map(Slice::into_inner));
+                match res {
+                    Ok(0) => {
+                        let msg = "a vectored write took none of the bytes left";
+                        return (Err(io::Error::new(io::ErrorKind::WriteZero, msg)), bufs);
+                    }
+                    Ok(mut n) => {
+                        while n > 0 && idx < bufs.len() {
+                            let left = bufs[idx].bytes_init() - off;
+                            if n >= left {
+                                n -= left;
+                                idx += 1;
+                                off = 0;
+                            } else {
+                                off += n;
+                                n = 0;
+                            }
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return (Err(e), bufs),
+                }
+            }
+        }
+    }
+}
+
+impl<T: AsyncWriteVectoredRent + ?Sized> AsyncWriteVectoredRentExt for T {}

@@ -122,7 +122,7 @@ impl InFlight {
         };
         match &entry.state {
             State::Completed(res) => {
-                let res = res.clone();
+                let res = *res;
                 self.slab.remove((key & 0xffff_ffff) as usize);
                 op.finish(&res);
                 false

@@ -30,9 +30,16 @@
 
 mod lifecycle;
 
+pub mod accept;
+pub mod connect;
 pub mod nop;
 pub mod read;
 pub mod readv;
+pub mod recv;
+pub mod recvmsg;
+pub mod send;
+pub mod sendmsg;
+pub mod shutdown;
 pub mod write;
 pub mod writev;
 

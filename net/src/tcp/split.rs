@@ -1,0 +1,97 @@
+//! `OwnedReadHalf` / `OwnedWriteHalf`: a TCP stream split for two tasks on one core.
+//!
+//! Both halves share the socket through an `Rc`: the socket closes when the last half drops.
+//! Dropping the write half does not shut the connection down; call
+//! [`OwnedWriteHalf::shutdown`] to send FIN.
+
+use crate::addr::to_inet;
+use crate::socket::Socket;
+use coreloop_runtime::buf::{IoBuf, IoBufMut};
+use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteVectoredRent, BufResult};
+use coreloop_runtime::sys::socket::MSG_PEEK;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+
+/// The read half of [`TcpStream::into_split`](super::TcpStream::into_split).
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    sock: Rc<Socket>,
+}
+
+/// The write half of [`TcpStream::into_split`](super::TcpStream::into_split).
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    sock: Rc<Socket>,
+}
+
+impl OwnedReadHalf {
+    pub(crate) fn new(sock: Rc<Socket>) -> OwnedReadHalf {
+        OwnedReadHalf { sock }
+    }
+
+    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.recv(buf, 0).await
+    }
+
+    pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.sock.readv(bufs).await
+    }
+
+    pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.recv(buf, MSG_PEEK).await
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_inet(&self.sock.local_addr()?)
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        to_inet(&self.sock.peer_addr()?)
+    }
+}
+
+impl OwnedWriteHalf {
+    pub(crate) fn new(sock: Rc<Socket>) -> OwnedWriteHalf {
+        OwnedWriteHalf { sock }
+    }
+
+    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.send(buf).await
+    }
+
+    pub async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.sock.writev(bufs).await
+    }
+
+    /// Shuts down the writing side: the peer reads end of stream.
+    pub async fn shutdown(&self) -> io::Result<()> {
+        self.sock.shutdown(Shutdown::Write).await
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_inet(&self.sock.local_addr()?)
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        to_inet(&self.sock.peer_addr()?)
+    }
+}
+
+impl AsyncReadRent for OwnedReadHalf {
+    fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        OwnedReadHalf::read(self, buf)
+    }
+}
+
+impl AsyncWriteRent for OwnedWriteHalf {
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        OwnedWriteHalf::write(self, buf)
+    }
+}
+
+impl AsyncWriteVectoredRent for OwnedWriteHalf {
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        OwnedWriteHalf::writev(self, bufs)
+    }
+}

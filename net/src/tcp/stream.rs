@@ -1,0 +1,171 @@
+//! `TcpStream`: a TCP connection, with ownership-passing reads and writes.
+
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::addr::{domain, each_addr, resolve, to_inet};
+use crate::socket::Socket;
+use coreloop_runtime::buf::{IoBuf, IoBufMut};
+use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteVectoredRent, BufResult};
+use coreloop_runtime::sys::socket::{
+    IPPROTO_TCP, Linger, MSG_PEEK, SO_KEEPALIVE, SO_LINGER, SOCK_STREAM, SOL_SOCKET, TCP_NODELAY,
+};
+use coreloop_runtime::time;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// A TCP connection. Sends never raise `SIGPIPE`: writing to a peer that went away is an
+/// `io::Error` (`EPIPE` or `ECONNRESET`). `!Send`: it belongs to the core that made it.
+#[derive(Debug)]
+pub struct TcpStream {
+    sock: Socket,
+}
+
+impl TcpStream {
+    pub(crate) fn from_socket(sock: Socket) -> TcpStream {
+        TcpStream { sock }
+    }
+
+    /// Connects to `addr`, trying each address it names in turn.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        each_addr(resolve(addr)?, |a| async move {
+            let sock = Socket::new(domain(&a), SOCK_STREAM)?;
+            sock.connect(a.into()).await?;
+            Ok(TcpStream::from_socket(sock))
+        })
+        .await
+    }
+
+    /// As [`connect`](Self::connect), giving up with `TimedOut` after `dur`.
+    pub async fn connect_timeout<A: ToSocketAddrs>(
+        addr: A,
+        dur: Duration,
+    ) -> io::Result<TcpStream> {
+        time::timeout(dur, TcpStream::connect(addr)).await?
+    }
+
+    /// Reads once, appending to `buf`; `Ok(0)` is end of stream (or a full buffer).
+    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.recv(buf, 0).await
+    }
+
+    /// Writes once from `buf`'s initialized bytes; may write fewer.
+    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.send(buf).await
+    }
+
+    /// Reads once into several buffers, in order.
+    pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.sock.readv(bufs).await
+    }
+
+    /// Writes once from several buffers, in order (sendmsg: never `SIGPIPE`).
+    pub async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.sock.writev(bufs).await
+    }
+
+    /// Reads without taking the bytes off the socket (`MSG_PEEK`).
+    pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.recv(buf, MSG_PEEK).await
+    }
+
+    /// Shuts down reading, writing or both (`Write` sends FIN: the peer reads end of stream).
+    pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.sock.shutdown(how).await
+    }
+
+    /// `TCP_NODELAY`: send small writes at once instead of batching them (Nagle off).
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.sock.set_flag(IPPROTO_TCP, TCP_NODELAY, on)
+    }
+
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.sock.flag(IPPROTO_TCP, TCP_NODELAY)
+    }
+
+    /// `SO_KEEPALIVE`.
+    pub fn set_keepalive(&self, on: bool) -> io::Result<()> {
+        self.sock.set_flag(SOL_SOCKET, SO_KEEPALIVE, on)
+    }
+
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.sock.flag(SOL_SOCKET, SO_KEEPALIVE)
+    }
+
+    /// `SO_LINGER`, in whole seconds. `Some(Duration::ZERO)`: close resets the connection.
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        let l = match linger {
+            Some(d) => Linger {
+                l_onoff: 1,
+                l_linger: d.as_secs().min(i32::MAX as u64) as i32,
+            },
+            None => Linger::default(),
+        };
+        self.sock.set_opt(SOL_SOCKET, SO_LINGER, l)
+    }
+
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        let l: Linger = self.sock.opt(SOL_SOCKET, SO_LINGER)?;
+        Ok((l.l_onoff != 0).then(|| Duration::from_secs(l.l_linger.max(0) as u64)))
+    }
+
+    /// `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        use coreloop_runtime::sys::socket::{IP_TTL, IPPROTO_IP};
+        self.sock.set_opt(IPPROTO_IP, IP_TTL, ttl as i32)
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_inet(&self.sock.local_addr()?)
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        to_inet(&self.sock.peer_addr()?)
+    }
+
+    /// The pending socket error (`SO_ERROR`), cleared by reading it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.sock.take_error()
+    }
+
+    /// Splits into a read half and a write half that two tasks of this core can use at once.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let sock = Rc::new(self.sock);
+        (OwnedReadHalf::new(sock.clone()), OwnedWriteHalf::new(sock))
+    }
+
+    /// Takes a std stream (made non-blocking).
+    pub fn from_std(s: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream::from_socket(Socket::from_std(s.into())?))
+    }
+
+    /// Gives the stream back as std's (still non-blocking). The reactor forgets it first.
+    pub fn into_std(self) -> std::net::TcpStream {
+        self.sock.into_std().into()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.raw()
+    }
+}
+
+impl AsyncReadRent for TcpStream {
+    fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        TcpStream::read(self, buf)
+    }
+}
+
+impl AsyncWriteRent for TcpStream {
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        TcpStream::write(self, buf)
+    }
+}
+
+impl AsyncWriteVectoredRent for TcpStream {
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        TcpStream::writev(self, bufs)
+    }
+}

@@ -1,0 +1,56 @@
+//! `UnixListener`: accepts Unix stream connections.
+
+use super::{SocketAddr, UnixStream};
+use crate::socket::Socket;
+use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, SOMAXCONN};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+
+/// A Unix stream socket listening for connections. Dropping it does not remove its file.
+#[derive(Debug)]
+pub struct UnixListener {
+    sock: Socket,
+}
+
+impl UnixListener {
+    /// Binds to a filesystem path (which must not exist yet) and listens.
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        UnixListener::bind_addr(&SocketAddr::from_pathname(path)?)
+    }
+
+    /// Binds to a path or an abstract name and listens.
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        let sock = Socket::new(AF_UNIX, SOCK_STREAM)?;
+        sock.bind(&addr.sock())?;
+        sock.listen(SOMAXCONN as u32)?;
+        Ok(UnixListener { sock })
+    }
+
+    /// Waits for a connection; returns it and the peer's address (usually unnamed).
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (sock, addr) = self.sock.accept().await?;
+        Ok((UnixStream::from_socket(sock), SocketAddr::from_sock(addr)?))
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        SocketAddr::from_sock(self.sock.local_addr()?)
+    }
+
+    /// Takes a std listener (made non-blocking).
+    pub fn from_std(l: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            sock: Socket::from_std(l.into())?,
+        })
+    }
+
+    pub fn into_std(self) -> std::os::unix::net::UnixListener {
+        self.sock.into_std().into()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.raw()
+    }
+}

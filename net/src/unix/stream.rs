@@ -1,0 +1,127 @@
+//! `UnixStream`: a Unix stream connection, with descriptor passing (`SCM_RIGHTS`).
+
+use super::SocketAddr;
+use crate::socket::Socket;
+use coreloop_runtime::buf::{IoBuf, IoBufMut};
+use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteVectoredRent, BufResult};
+use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, scm_rights, scm_rights_space};
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+/// A Unix stream connection. Sends never raise `SIGPIPE`.
+#[derive(Debug)]
+pub struct UnixStream {
+    sock: Socket,
+}
+
+impl UnixStream {
+    pub(crate) fn from_socket(sock: Socket) -> UnixStream {
+        UnixStream { sock }
+    }
+
+    /// Connects to the socket bound at `path`.
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        UnixStream::connect_addr(&SocketAddr::from_pathname(path)?).await
+    }
+
+    /// Connects to a path or an abstract name.
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let sock = Socket::new(AF_UNIX, SOCK_STREAM)?;
+        sock.connect(addr.sock()).await?;
+        Ok(UnixStream { sock })
+    }
+
+    /// Two connected streams.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = Socket::pair(SOCK_STREAM)?;
+        Ok((UnixStream { sock: a }, UnixStream { sock: b }))
+    }
+
+    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.recv(buf, 0).await
+    }
+
+    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        self.sock.send(buf).await
+    }
+
+    pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.sock.readv(bufs).await
+    }
+
+    pub async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.sock.writev(bufs).await
+    }
+
+    /// Sends `buf` with duplicates of `fds` attached (one `SCM_RIGHTS` message). The
+    /// descriptors stay open here. At least one byte must be sent with them.
+    pub async fn send_fds<B: IoBuf>(&self, fds: &[RawFd], buf: B) -> BufResult<usize, B> {
+        let (res, mut bufs) = self.sock.sendmsg(vec![buf], None, scm_rights(fds)).await;
+        (res, bufs.pop().expect("sendmsg gives its buffers back"))
+    }
+
+    /// Receives into `buf` and takes up to `max_fds` passed descriptors, owned and
+    /// close-on-exec. If more were sent, the kernel closes the rest.
+    pub async fn recv_fds<B: IoBufMut>(
+        &self,
+        buf: B,
+        max_fds: usize,
+    ) -> BufResult<(usize, Vec<OwnedFd>), B> {
+        let (res, mut bufs) = self
+            .sock
+            .recvmsg(vec![buf], scm_rights_space(max_fds))
+            .await;
+        let buf = bufs.pop().expect("recvmsg gives its buffers back");
+        let res = res.map(|(n, r)| (n, r.fds.into_iter().map(OwnedFd::from).collect()));
+        (res, buf)
+    }
+
+    pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.sock.shutdown(how).await
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        SocketAddr::from_sock(self.sock.local_addr()?)
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        SocketAddr::from_sock(self.sock.peer_addr()?)
+    }
+
+    /// Takes a std stream (made non-blocking).
+    pub fn from_std(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            sock: Socket::from_std(s.into())?,
+        })
+    }
+
+    pub fn into_std(self) -> std::os::unix::net::UnixStream {
+        self.sock.into_std().into()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.raw()
+    }
+}
+
+impl AsyncReadRent for UnixStream {
+    fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        UnixStream::read(self, buf)
+    }
+}
+
+impl AsyncWriteRent for UnixStream {
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        UnixStream::write(self, buf)
+    }
+}
+
+impl AsyncWriteVectoredRent for UnixStream {
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        UnixStream::writev(self, bufs)
+    }
+}

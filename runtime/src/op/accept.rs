@@ -1,0 +1,63 @@
+//! `Accept`: accept4(2) of one connection, always `SOCK_CLOEXEC | SOCK_NONBLOCK`, with the
+//! peer's address written into storage the op owns.
+
+use super::{Interest, Mode, OpCode};
+use crate::sys::socket::{self, SOCK_CLOEXEC, SOCK_NONBLOCK, SockAddr};
+use crate::sys::{Errno, OwnedFd};
+use io_uring::{opcode, squeue, types};
+use std::io;
+use std::os::fd::RawFd;
+
+pub struct Accept {
+    fd: RawFd,
+    /// The peer's address: the kernel fills the storage and overwrites the length. It lives
+    /// inside the op, which is boxed and never moved while in flight.
+    addr: SockAddr,
+}
+
+impl Accept {
+    pub fn new(fd: RawFd) -> Accept {
+        Accept {
+            fd,
+            addr: SockAddr::empty(),
+        }
+    }
+
+    /// The new connection and its peer's address.
+    pub fn finish(self, res: io::Result<usize>) -> io::Result<(OwnedFd, SockAddr)> {
+        let fd = res? as RawFd;
+        // SAFETY: a successful accept returns a new descriptor that only this op's owner holds.
+        let fd = unsafe { OwnedFd::from_raw(fd) };
+        Ok((fd, self.addr))
+    }
+}
+
+// SAFETY: the address storage and its length are fields of the op, valid for the kernel's
+// writes for as long as the (boxed, unmoving) op lives.
+unsafe impl OpCode for Accept {
+    const YIELDS_FD: bool = true;
+
+    fn sqe(&mut self) -> squeue::Entry {
+        let (addr, len) = self.addr.as_mut_parts();
+        opcode::Accept::new(types::Fd(self.fd), addr.cast(), len)
+            .flags((SOCK_CLOEXEC | SOCK_NONBLOCK) as i32)
+            .build()
+    }
+
+    fn mode(&self) -> Mode {
+        // full = 0: a result (a descriptor number) never says whether the queue is empty.
+        Mode::Readiness {
+            fd: self.fd,
+            interest: Interest::Readable,
+            full: 0,
+        }
+    }
+
+    fn call(&mut self) -> Result<usize, Errno> {
+        let (addr, len) = self.addr.as_mut_parts();
+        // SAFETY: addr and len point into this op's own address, which outlives the call, and
+        // len holds its capacity.
+        let fd = unsafe { socket::accept_raw(self.fd, addr, len, 0) }?;
+        Ok(fd.into_raw() as usize)
+    }
+}

@@ -1,0 +1,65 @@
+//! `Connect`: connect(2) to an address the op owns.
+//!
+//! On io_uring the kernel waits for the handshake itself. On the readiness path `call` makes
+//! connect(2) again on every attempt, which is how it learns the outcome without a separate
+//! `SO_ERROR` read: the first attempt's `EINPROGRESS` (or `EINTR`), and `EALREADY` on a later
+//! one, mean "still connecting" and come back as `EAGAIN` (wait for writability); `EISCONN`
+//! on a later attempt means the handshake finished; any other errno is the outcome (e.g.
+//! `ECONNREFUSED`). The re-connect is needed, not just tidy: the epoll reactor treats a newly
+//! registered fd as ready both ways, so the first wake-up proves nothing.
+
+use super::{Interest, Mode, OpCode};
+use crate::sys::Errno;
+use crate::sys::socket::{self, ConnectStatus, SockAddr};
+use io_uring::{opcode, squeue, types};
+use std::os::fd::RawFd;
+
+pub struct Connect {
+    fd: RawFd,
+    /// Lives inside the op, which is boxed and never moved while in flight.
+    addr: SockAddr,
+    /// A connect(2) was already made on the readiness path.
+    started: bool,
+}
+
+impl Connect {
+    pub fn new(fd: RawFd, addr: SockAddr) -> Connect {
+        Connect {
+            fd,
+            addr,
+            started: false,
+        }
+    }
+}
+
+// SAFETY: the address is a field of the op, readable for its length for as long as the
+// (boxed, unmoving) op lives.
+unsafe impl OpCode for Connect {
+    fn sqe(&mut self) -> squeue::Entry {
+        opcode::Connect::new(
+            types::Fd(self.fd),
+            self.addr.as_ptr().cast(),
+            self.addr.len(),
+        )
+        .build()
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Readiness {
+            fd: self.fd,
+            interest: Interest::Writable,
+            full: 0,
+        }
+    }
+
+    fn call(&mut self) -> Result<usize, Errno> {
+        let again = std::mem::replace(&mut self.started, true);
+        // SAFETY: the address is readable for its length for the whole call.
+        match unsafe { socket::connect_raw(self.fd, self.addr.as_ptr(), self.addr.len()) } {
+            Ok(ConnectStatus::Connected) => Ok(0),
+            Ok(ConnectStatus::InProgress) | Err(Errno::EALREADY) => Err(Errno::EAGAIN),
+            Err(Errno::EISCONN) if again => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+}

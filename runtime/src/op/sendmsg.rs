@@ -1,0 +1,110 @@
+//! `SendMsg`: sendmsg(2) of several owned buffers, with an optional destination address and
+//! an optional control buffer (`SCM_RIGHTS`), always with `MSG_NOSIGNAL`. Serves `writev` on
+//! sockets, `send_to` on datagram sockets and descriptor passing.
+
+use super::{Interest, Mode, OpCode};
+use crate::buf::IoBuf;
+use crate::io::BufResult;
+use crate::sys::Errno;
+use crate::sys::io::IoVec;
+use crate::sys::socket::{self, MsgHdr, SockAddr};
+use io_uring::{opcode, squeue, types};
+use std::io;
+use std::os::fd::RawFd;
+
+pub struct SendMsg<B> {
+    fd: RawFd,
+    bufs: Vec<B>,
+    /// One iovec per buffer; a heap Vec, so its address is stable.
+    iovecs: Vec<IoVec>,
+    addr: Option<SockAddr>,
+    control: Vec<u8>,
+    /// Points at `iovecs`, `addr` and `control`; filled in by [`SendMsg::hdr`] once the op
+    /// sits at its final (boxed) address.
+    msg: MsgHdr,
+    flags: u32,
+    total: usize,
+}
+
+impl<B: IoBuf> SendMsg<B> {
+    /// `addr` is `None` on a connected socket; `control` is empty for no control message.
+    pub fn new(
+        fd: RawFd,
+        bufs: Vec<B>,
+        addr: Option<SockAddr>,
+        control: Vec<u8>,
+        flags: u32,
+    ) -> SendMsg<B> {
+        let iovecs: Vec<IoVec> = bufs
+            .iter()
+            .map(|b| IoVec {
+                base: b.stable_ptr().cast_mut(),
+                len: b.bytes_init(),
+            })
+            .collect();
+        let total = iovecs.iter().map(|v| v.len).sum();
+        SendMsg {
+            fd,
+            bufs,
+            iovecs,
+            addr,
+            control,
+            msg: MsgHdr::zeroed(),
+            flags: flags | socket::MSG_NOSIGNAL,
+            total,
+        }
+    }
+
+    pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, Vec<B>> {
+        (res, self.bufs)
+    }
+
+    /// The message header, pointing at the op's own fields (the op no longer moves once
+    /// it is submitted: it is boxed).
+    fn hdr(&mut self) -> *const MsgHdr {
+        let (name, namelen) = match &mut self.addr {
+            Some(a) => (a.as_mut_ptr(), a.len()),
+            None => (std::ptr::null_mut(), 0),
+        };
+        self.msg = MsgHdr {
+            msg_name: name,
+            msg_namelen: namelen,
+            msg_iov: self.iovecs.as_mut_ptr(),
+            msg_iovlen: self.iovecs.len(),
+            msg_control: if self.control.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                self.control.as_mut_ptr()
+            },
+            msg_controllen: self.control.len(),
+            msg_flags: 0,
+        };
+        &raw const self.msg
+    }
+}
+
+// SAFETY: the header points at the op's own fields and heap Vecs (iovecs, control), and each
+// iovec at the initialized bytes of a buffer the op owns; the kernel only reads them, and all
+// stay in place while the boxed op lives.
+unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
+    fn sqe(&mut self) -> squeue::Entry {
+        let msg = self.hdr();
+        opcode::SendMsg::new(types::Fd(self.fd), msg.cast())
+            .flags(self.flags)
+            .build()
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Readiness {
+            fd: self.fd,
+            interest: Interest::Writable,
+            full: self.total,
+        }
+    }
+
+    fn call(&mut self) -> Result<usize, Errno> {
+        let msg = self.hdr();
+        // SAFETY: as for the trait impl: msg and everything it points to are readable.
+        unsafe { socket::sendmsg_raw(self.fd, msg, self.flags) }
+    }
+}
