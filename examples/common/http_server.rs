@@ -63,6 +63,7 @@ pub async fn serve_conn<S: AsyncReadRent + AsyncWriteRent>(
     // A new connection's first request must arrive within the header timeout.
     let mut state = State::Headers;
     let mut deadline = Instant::now() + cfg.header_timeout;
+    let mut stop = std::pin::pin!(shutdown.wait());
     loop {
         if buf.len() == buf.capacity() {
             buf.reserve(buf.capacity());
@@ -76,7 +77,7 @@ pub async fn serve_conn<S: AsyncReadRent + AsyncWriteRent>(
         let empty = buf.is_empty();
         let read = timeout_at(deadline, stream.read(buf));
         let (res, back) = if empty {
-            match select(read, shutdown.wait()).await {
+            match select(read, stop.as_mut()).await {
                 Either::Left(Ok(r)) => r,
                 Either::Left(Err(_)) => return timed_out,
                 Either::Right(()) => return End::Shutdown,

@@ -38,14 +38,18 @@ impl Shutdown {
         Wait {
             shutdown: self,
             key: None,
+            registered: None,
         }
     }
 }
 
-/// The future of [`Shutdown::wait`]; dropping it unregisters its waker.
+/// The future of [`Shutdown::wait`]; dropping it unregisters its waker. Polling it again with
+/// the same waker costs one atomic load: a connection keeps one `Wait` for its whole life and
+/// races it against every read.
 pub struct Wait<'a> {
     shutdown: &'a Shutdown,
     key: Option<u64>,
+    registered: Option<Waker>,
 }
 
 impl Future for Wait<'_> {
@@ -54,6 +58,13 @@ impl Future for Wait<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.shutdown.is_set() {
             return Poll::Ready(());
+        }
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
         }
         let shutdown = self.shutdown;
         let key = *self
@@ -70,6 +81,8 @@ impl Future for Wait<'_> {
             return Poll::Ready(());
         }
         waiters.insert(key, cx.waker().clone());
+        drop(waiters);
+        self.registered = Some(cx.waker().clone());
         Poll::Pending
     }
 }
