@@ -118,7 +118,14 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
     };
     for reactor in ["uring", "epoll"] {
         let mut child = Command::new(&bin)
-            .args(["--addr", "127.0.0.1:0", "--reactor", reactor, "--grace", "5s"])
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--reactor",
+                reactor,
+                "--grace",
+                "5s",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -134,13 +141,16 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
 
         // A request in flight: headers and half its body sent.
         let mut busy = TcpStream::connect(addr).unwrap();
-        busy.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        busy.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         busy.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
             .unwrap();
         // An idle keep-alive connection.
         let mut idle = TcpStream::connect(addr).unwrap();
-        idle.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        idle.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut first = [0u8; 512];
         assert!(idle.read(&mut first).unwrap() > 0);
         std::thread::sleep(Duration::from_millis(100));
@@ -163,9 +173,18 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
 
         let status = child.wait().unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         assert!(status.success(), "{reactor}: {status}; stderr: {err}");
-        assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
         assert!(err.contains("stats reactor="), "{err}");
         // It no longer listens.
         assert!(TcpStream::connect(addr).is_err());

@@ -31,8 +31,8 @@ pub struct ServerOpts {
 
 impl ServerOpts {
     pub fn from_args(args: &Args) -> ServerOpts {
-        let reactor = ReactorKind::parse(args.raw("--reactor").unwrap_or("auto"))
-            .unwrap_or_else(|e| {
+        let reactor =
+            ReactorKind::parse(args.raw("--reactor").unwrap_or("auto")).unwrap_or_else(|e| {
                 eprintln!("--reactor: {e}");
                 std::process::exit(2)
             });
@@ -178,7 +178,10 @@ async fn watch_signals(mask: SigSet, shutdown: Arc<Shutdown>) {
     let fd = match signal::signalfd(&mask, signal::SFD_NONBLOCK) {
         Ok(fd) => coreloop::io::IoFd::new(fd),
         Err(e) => {
-            eprintln!("signalfd: {}; SIGINT/SIGTERM will not stop the server", io::Error::from(e));
+            eprintln!(
+                "signalfd: {}; SIGINT/SIGTERM will not stop the server",
+                io::Error::from(e)
+            );
             return;
         }
     };
@@ -252,4 +255,3 @@ pub fn stats_line(kind: ReactorKind, per_core: &[ReactorStats]) -> String {
         t.parks
     )
 }
-
