@@ -2,10 +2,10 @@
 # reactor-ab: the same servers on coreloop-uring, coreloop-epoll, tokio current_thread and
 # tokio multi_thread, server pinned to CPU 0 and load to CPU 1, interleaved rounds, one table.
 #
-#   scripts/reactor-ab.sh                 # defaults: 2.5 s runs, 3 rounds, perf syscall count
+#   scripts/reactor-ab.sh                 # defaults: 3 s runs, 3 rounds, perf syscall count
 #   scripts/reactor-ab.sh --secs 1 --rounds 1 --cases echo128,http
 #
-# Installs wrk with apt-get if it is missing, builds the release binaries, runs
+# (wrk takes whole seconds.) Installs wrk with apt-get if it is missing, builds the release binaries, runs
 # benches/src/bin/reactor_ab.rs with the arguments given (or the defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 
 args=("$@")
 if [ ${#args[@]} -eq 0 ]; then
-    args=(--secs 2.5 --rounds 3)
+    args=(--secs 3 --rounds 3)
     if command -v perf >/dev/null 2>&1; then args+=(--perf); fi
 fi
 exec "$target_dir/release/reactor_ab" --bin-dir "$target_dir/release" "${args[@]}"

@@ -60,6 +60,11 @@ where
     let mask = SigSet::of(&[SIGINT, SIGTERM, SIGUSR1]);
     signal::rt_sigprocmask(SIG_BLOCK, Some(&mask)).map_err(io::Error::from)?;
 
+    // Made now, not on the core: once connections use up the descriptor limit a signalfd
+    // could no longer be created, and the blocked signals would go unheard.
+    let sigfd = signal::signalfd(&mask, signal::SFD_NONBLOCK).map_err(io::Error::from)?;
+    let sigfd = Mutex::new(Some(sigfd));
+
     let rt = Runtime::builder()
         .cores(opts.cores)
         .pin(opts.pin)
@@ -86,6 +91,11 @@ where
     let stats = rt.run(|info| {
         let shutdown = shutdown.clone();
         let first = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let sigfd = if info.index == 0 {
+            sigfd.lock().unwrap_or_else(|e| e.into_inner()).take()
+        } else {
+            None
+        };
         let handler = make_handler(shutdown.clone());
         async move {
             let listener = match first {
@@ -100,8 +110,8 @@ where
                     return coreloop::reactor_stats().unwrap_or_default();
                 }
             };
-            if info.index == 0 {
-                coreloop::spawn(watch_signals(mask, shutdown.clone()));
+            if let Some(fd) = sigfd {
+                coreloop::spawn(watch_signals(coreloop::io::IoFd::new(fd), shutdown.clone()));
             }
             accept_loop(listener, &shutdown, grace, handler).await;
             coreloop::reactor_stats().unwrap_or_default()
@@ -174,17 +184,7 @@ fn out_of_resources(e: &io::Error) -> bool {
 
 /// Reads the signalfd on this core's reactor: SIGUSR1 prints the counters, SIGINT/SIGTERM
 /// start the shutdown.
-async fn watch_signals(mask: SigSet, shutdown: Arc<Shutdown>) {
-    let fd = match signal::signalfd(&mask, signal::SFD_NONBLOCK) {
-        Ok(fd) => coreloop::io::IoFd::new(fd),
-        Err(e) => {
-            eprintln!(
-                "signalfd: {}; SIGINT/SIGTERM will not stop the server",
-                io::Error::from(e)
-            );
-            return;
-        }
-    };
+async fn watch_signals(fd: coreloop::io::IoFd, shutdown: Arc<Shutdown>) {
     let info_len = size_of::<signal::SignalfdSiginfo>();
     let mut buf = Vec::with_capacity(info_len);
     loop {

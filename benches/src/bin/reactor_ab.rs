@@ -459,8 +459,10 @@ fn run_load(opts: &Opts, addr: &str, load: Load, secs: f64) -> Result<(u64, f64,
             ]);
         }
         Load::Wrk { conns, pipeline } => {
+            // wrk takes whole seconds only.
+            let whole = secs.parse::<f64>().unwrap_or(1.0).round().max(1.0);
             cmd.args(["wrk", "-t1", "-c", &conns.to_string(), "-d"])
-                .arg(format!("{secs}s"))
+                .arg(format!("{whole}s"))
                 .arg("--latency");
             if pipeline > 1 {
                 cmd.arg("-s").arg(opts.work.join("pipeline.lua"));

@@ -17,6 +17,11 @@ pub(super) struct IoState {
     /// Counts events; an `EAGAIN` only clears readiness if no event came since the attempt.
     tick: u32,
     ready: u8,
+    /// Readiness that no attempt may clear: once the peer has hung up (`EPOLLRDHUP`) or the
+    /// socket failed (`EPOLLHUP`, `EPOLLERR`), no further edge will come, yet a short read
+    /// can still be followed by the end of stream (or the error). Clearing on that short read
+    /// would wait forever for an edge that already came.
+    sticky: u8,
     /// Set when epoll refuses the fd (regular files): it is always ready.
     always_ready: bool,
     readers: Vec<Waker>,
@@ -42,7 +47,7 @@ impl IoState {
     /// Clears readiness for `interest` unless an event arrived after `tick` was read.
     pub(super) fn clear(&mut self, interest: Interest, tick: u32) {
         if self.tick == tick && !self.always_ready {
-            self.ready &= !bit(interest);
+            self.ready &= !(bit(interest) & !self.sticky);
         }
     }
 
@@ -107,6 +112,7 @@ impl IoStates {
                 generation,
                 tick: 0,
                 ready: READABLE | WRITABLE,
+                sticky: 0,
                 always_ready,
                 readers: Vec::new(),
                 writers: Vec::new(),
@@ -126,6 +132,12 @@ impl IoStates {
             return;
         }
         state.tick = state.tick.wrapping_add(1);
+        if events & (ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR) != 0 {
+            state.sticky |= READABLE;
+        }
+        if events & (ep::EPOLLHUP | ep::EPOLLERR) != 0 {
+            state.sticky |= WRITABLE;
+        }
         if events & (ep::EPOLLIN | ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR | ep::EPOLLPRI) != 0
         {
             state.ready |= READABLE;
