@@ -17,11 +17,11 @@ pub(super) struct IoState {
     /// Counts events; an `EAGAIN` only clears readiness if no event came since the attempt.
     tick: u32,
     ready: u8,
-    /// Readiness that no attempt may clear: once the peer has hung up (`EPOLLRDHUP`) or the
-    /// socket failed (`EPOLLHUP`, `EPOLLERR`), no further edge will come, yet a short read
-    /// can still be followed by the end of stream (or the error). Clearing on that short read
-    /// would wait forever for an edge that already came.
-    sticky: u8,
+    /// Directions for which a hang-up or error was reported (`EPOLLRDHUP`/`EPOLLHUP`/
+    /// `EPOLLERR`) and no `EAGAIN` seen since. A short read then does *not* prove the fd
+    /// drained: the end of stream (or the error) is still there to read, and its edge has
+    /// already been spent. Only an `EAGAIN` clears it.
+    hup: u8,
     /// Set when epoll refuses the fd (regular files): it is always ready.
     always_ready: bool,
     readers: Vec<Waker>,
@@ -47,7 +47,16 @@ impl IoState {
     /// Clears readiness for `interest` unless an event arrived after `tick` was read.
     pub(super) fn clear(&mut self, interest: Interest, tick: u32) {
         if self.tick == tick && !self.always_ready {
-            self.ready &= !(bit(interest) & !self.sticky);
+            self.ready &= !bit(interest);
+            self.hup &= !bit(interest);
+        }
+    }
+
+    /// A short transfer suggests the fd is drained: clears readiness as `clear` does,
+    /// unless a hang-up or error is pending for `interest` (the next attempt must see it).
+    pub(super) fn clear_short(&mut self, interest: Interest, tick: u32) {
+        if self.hup & bit(interest) == 0 {
+            self.clear(interest, tick);
         }
     }
 
@@ -103,6 +112,13 @@ impl IoStates {
             stats.reactor_syscalls += 1;
             let always_ready = match ep::epoll_ctl(epfd, ep::EPOLL_CTL_ADD, fd, events, data) {
                 Ok(()) => false,
+                // Still in the set: the fd was forgotten without being closed (an IoFd taken
+                // apart with into_owned and wrapped again). Re-arm it with the new generation.
+                Err(Errno::EEXIST) => {
+                    stats.reactor_syscalls += 1;
+                    ep::epoll_ctl(epfd, ep::EPOLL_CTL_MOD, fd, events, data)?;
+                    false
+                }
                 // A regular file or directory: epoll has nothing to say about it, and every
                 // attempt on it completes (or fails) without waiting.
                 Err(Errno::EPERM) => true,
@@ -112,7 +128,7 @@ impl IoStates {
                 generation,
                 tick: 0,
                 ready: READABLE | WRITABLE,
-                sticky: 0,
+                hup: 0,
                 always_ready,
                 readers: Vec::new(),
                 writers: Vec::new(),
@@ -133,10 +149,10 @@ impl IoStates {
         }
         state.tick = state.tick.wrapping_add(1);
         if events & (ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR) != 0 {
-            state.sticky |= READABLE;
+            state.hup |= READABLE;
         }
         if events & (ep::EPOLLHUP | ep::EPOLLERR) != 0 {
-            state.sticky |= WRITABLE;
+            state.hup |= WRITABLE;
         }
         if events & (ep::EPOLLIN | ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR | ep::EPOLLPRI) != 0
         {

@@ -84,7 +84,7 @@ impl EpollReactor {
                     state.clear(interest, tick);
                 }
                 Ok(n) if n < full => {
-                    state.clear(interest, tick);
+                    state.clear_short(interest, tick);
                     return Some(Ok(n));
                 }
                 other => return Some(other),
