@@ -220,3 +220,19 @@ fn imf_fixdate_known_values() {
         b"Thu, 31 Dec 2099 23:59:59 GMT"
     );
 }
+
+#[test]
+fn chunked_framing_cannot_outgrow_the_body_limit() {
+    let limits = Limits {
+        max_body: 1024,
+        ..Limits::default()
+    };
+    let mut req = b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let ext = "e".repeat(3000);
+    for _ in 0..40 {
+        req.extend_from_slice(format!("1;{ext}\r\nX\r\n").as_bytes());
+    }
+    let (p, out) = run_with(&req, &limits);
+    assert!(p.close);
+    assert_eq!(statuses(&out), [413]);
+}

@@ -19,7 +19,9 @@
 //!   `Transfer-Encoding` and `Content-Length`, a `Transfer-Encoding` whose final coding is
 //!   not `chunked`, and an HTTP/1.1 request without exactly one `Host`. Codings other than
 //!   `chunked` before it are 501. Every error response closes the connection.
-//! - A body longer than [`Limits::max_body`] is 413 and closes, without reading the body.
+//! - A body longer than [`Limits::max_body`] is 413 and closes, without reading the body; so
+//!   is a chunked body whose framing (sizes, extensions) takes more than twice that plus
+//!   64 KiB on the wire.
 //! - HTTP/1.0 closes unless it asked for `keep-alive`; then the answer says `keep-alive` too.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -261,7 +263,13 @@ fn parse_chunked(buf: &[u8], limits: &Limits) -> Chunked {
     let mut chunks = Vec::new();
     let mut pos = 0;
     let mut total = 0usize;
+    // Framing may not cost more than the data: tiny chunks with long extensions would
+    // otherwise make the buffered request grow far past `max_body`.
+    let max_raw = limits.max_body.saturating_mul(2).saturating_add(64 * 1024);
     loop {
+        if pos > max_raw {
+            return Chunked::Error(413);
+        }
         let Some(nl) = memchr(b'\n', &buf[pos..]) else {
             return if buf.len() - pos > MAX_CHUNK_LINE {
                 Chunked::Error(400)
