@@ -11,3 +11,5 @@ pub mod http;
 
 #[path = "../../examples/common/args.rs"]
 pub mod args;
+
+pub mod measure;

@@ -19,6 +19,9 @@
 //! `--perf-secs S` (1), `--bin-dir DIR`.
 
 use coreloop_benches::args::Args;
+use coreloop_benches::measure::{
+    clock_ticks_per_sec, cpu_ticks, median, parse_echo_load, parse_wrk, res_interrupts, signal,
+};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -351,8 +354,7 @@ fn run_once(opts: &Opts, server: Server, load: Load, perf: bool) -> Result<Sampl
     };
 
     // SIGTERM: a clean exit, as a user would stop it.
-    // SAFETY: kill takes no pointers; pid is our own child's.
-    unsafe { kill(pid, 15) };
+    signal(pid, 15);
     let deadline = Instant::now() + Duration::from_secs(8);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = srv.child.try_wait() {
@@ -383,8 +385,7 @@ fn run_once(opts: &Opts, server: Server, load: Load, perf: bool) -> Result<Sampl
 /// SIGUSR1, then the syscall total from the `stats` line it prints.
 fn ask_stats(srv: &Running) -> Result<u64, String> {
     let before = stats_lines(&srv.stderr).len();
-    // SAFETY: kill takes no pointers; the pid is our own child's.
-    unsafe { kill(srv.child.id() as i32, 10) };
+    signal(srv.child.id() as i32, 10);
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
         let lines = stats_lines(&srv.stderr);
@@ -427,8 +428,8 @@ fn start_perf(pid: i32, opts: &Opts) -> Result<Child, String> {
 }
 
 fn stop_perf(mut p: Child) -> Result<u64, String> {
-    // SAFETY: kill takes no pointers; perf is our own child. SIGINT makes it print and exit.
-    unsafe { kill(p.id() as i32, 2) };
+    // SIGINT makes perf print its counts and exit.
+    signal(p.id() as i32, 2);
     let _ = p.wait();
     let out = fs::read_to_string(
         std::env::temp_dir().join(format!("reactor-ab-{}/perf.txt", std::process::id())),
@@ -485,121 +486,6 @@ fn run_load(opts: &Opts, addr: &str, load: Load, secs: f64) -> Result<(u64, f64,
     match load {
         Load::Echo { .. } => parse_echo_load(&text),
         Load::Wrk { .. } => parse_wrk(&text),
-    }
-}
-
-fn parse_echo_load(text: &str) -> Result<(u64, f64, f64), String> {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("result "))
-        .ok_or_else(|| format!("no result line in {text:?}"))?;
-    let field = |k: &str| -> Option<f64> {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(k)?.strip_prefix('=')?.parse().ok())
-    };
-    let errors = field("errors").unwrap_or(0.0);
-    if errors > 0.0 {
-        return Err(format!("{errors} connections failed: {line}"));
-    }
-    Ok((
-        field("msgs").unwrap_or(0.0) as u64,
-        field("secs").unwrap_or(1.0),
-        field("p99_us").unwrap_or(f64::NAN),
-    ))
-}
-
-fn parse_wrk(text: &str) -> Result<(u64, f64, f64), String> {
-    // "  123456 requests in 3.00s, 15.66MB read"
-    let (ops, secs) = text
-        .lines()
-        .find_map(|l| {
-            let mut w = l.split_whitespace();
-            let n: u64 = w.next()?.parse().ok()?;
-            (w.next()? == "requests" && w.next()? == "in").then_some(())?;
-            let s = w.next()?.trim_end_matches(',');
-            Some((n, parse_time_us(s)? / 1e6))
-        })
-        .ok_or_else(|| format!("no request count in wrk output {text:?}"))?;
-    let p99 = text
-        .lines()
-        .find_map(|l| {
-            let mut w = l.split_whitespace();
-            (w.next()? == "99%").then_some(())?;
-            parse_time_us(w.next()?)
-        })
-        .unwrap_or(f64::NAN);
-    if text.contains("Non-2xx") || text.contains("Socket errors") {
-        eprintln!(
-            "   wrk: {}",
-            text.lines()
-                .filter(|l| l.contains("errors") || l.contains("Non-2xx"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
-    }
-    Ok((ops, secs, p99))
-}
-
-/// wrk's `1.23ms`, `456.00us`, `2.00s`, `1.5m` in µs.
-fn parse_time_us(s: &str) -> Option<f64> {
-    let (num, mul) = if let Some(n) = s.strip_suffix("us") {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix("ms") {
-        (n, 1e3)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1e6)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60e6)
-    } else {
-        return None;
-    };
-    num.parse::<f64>().ok().map(|v| v * mul)
-}
-
-/// utime + stime of every thread of `pid`, in clock ticks.
-fn cpu_ticks(pid: i32) -> Result<u64, String> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')').ok_or("bad /proc stat")? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state): utime is field 14, stime 15.
-    let utime: u64 = f[11].parse().map_err(|_| "bad utime")?;
-    let stime: u64 = f[12].parse().map_err(|_| "bad stime")?;
-    Ok(utime + stime)
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    // SAFETY: sysconf takes no pointers.
-    let n = unsafe { sysconf(2) }; // _SC_CLK_TCK
-    if n > 0 { n as f64 } else { 100.0 }
-}
-
-/// The rescheduling interrupts CPU `cpu` has taken (`RES` in `/proc/interrupts`).
-fn res_interrupts(cpu: usize) -> Result<u64, String> {
-    let text = fs::read_to_string("/proc/interrupts").map_err(|e| e.to_string())?;
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("RES:"))
-        .ok_or("no RES line in /proc/interrupts")?;
-    line.split_whitespace()
-        .nth(1 + cpu)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("no CPU {cpu} column in {line:?}"))
-}
-
-unsafe extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-    fn sysconf(name: i32) -> i64;
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() {
-        f64::NAN
-    } else if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
     }
 }
 
