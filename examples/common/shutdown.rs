@@ -1,0 +1,122 @@
+//! A shutdown signal that every core can wait on: set once, from any thread, and every task
+//! waiting on it wakes (its waker routes the wake to its own core).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+
+#[derive(Default)]
+pub struct Shutdown {
+    set: AtomicBool,
+    next: AtomicU64,
+    waiters: Mutex<HashMap<u64, Waker>>,
+}
+
+impl Shutdown {
+    pub fn new() -> Shutdown {
+        Shutdown::default()
+    }
+
+    /// Sets the signal and wakes every waiter.
+    pub fn trigger(&self) {
+        self.set.store(true, Ordering::Release);
+        let waiters = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|e| e.into_inner()));
+        for (_, w) in waiters {
+            w.wake();
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the signal is set.
+    pub fn wait(&self) -> Wait<'_> {
+        Wait {
+            shutdown: self,
+            key: None,
+            registered: None,
+        }
+    }
+}
+
+/// The future of [`Shutdown::wait`]; dropping it unregisters its waker. Polling it again with
+/// the same waker costs one atomic load: a connection keeps one `Wait` for its whole life and
+/// races it against every read.
+pub struct Wait<'a> {
+    shutdown: &'a Shutdown,
+    key: Option<u64>,
+    registered: Option<Waker>,
+}
+
+impl Future for Wait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.shutdown.is_set() {
+            return Poll::Ready(());
+        }
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
+        }
+        let shutdown = self.shutdown;
+        let key = *self
+            .key
+            .get_or_insert_with(|| shutdown.next.fetch_add(1, Ordering::Relaxed));
+        let mut waiters = self
+            .shutdown
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Checked again under the lock: a trigger between the first check and here has
+        // already emptied the map and would never wake us.
+        if self.shutdown.is_set() {
+            return Poll::Ready(());
+        }
+        waiters.insert(key, cx.waker().clone());
+        drop(waiters);
+        self.registered = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.shutdown
+                .waiters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+        }
+    }
+}
+
+/// Which of two futures finished first.
+pub enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Polls `a` then `b` until one is ready; the other is dropped.
+pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(v));
+        }
+        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(v));
+        }
+        Poll::Pending
+    })
+    .await
+}

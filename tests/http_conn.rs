@@ -1,0 +1,307 @@
+//! The HTTP connection loop of `examples/http.rs`, in-process on both reactors: a blocking
+//! client thread on one end of a Unix socket pair, `serve_conn` on the other.
+
+#[path = "../examples/common/http_proto.rs"]
+#[allow(dead_code)]
+mod http_proto;
+#[path = "../examples/common/http_server.rs"]
+#[allow(dead_code)]
+mod http_server;
+#[path = "../examples/common/shutdown.rs"]
+#[allow(dead_code)]
+mod shutdown;
+
+use coreloop::buf::{IoBuf, IoBufMut};
+use coreloop::io::{AsyncReadRent, AsyncWriteRent, BufResult, IoFd};
+use coreloop::op::{Op, Position, read::Read, write::Write};
+use coreloop::sys::OwnedFd;
+use http_server::{Config, End, serve_conn};
+use shutdown::Shutdown;
+use std::io::{Read as _, Write as _};
+use std::os::fd::IntoRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A stream on a non-blocking descriptor, read and written with the runtime's own ops: just
+/// enough stream for `serve_conn`, without depending on `coreloop-net`.
+struct FdStream(IoFd);
+
+impl AsyncReadRent for FdStream {
+    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
+        let c = Op::new(Read::new(self.0.raw(), buf, Position::Stream)).await;
+        c.data.finish(c.result)
+    }
+}
+
+impl AsyncWriteRent for FdStream {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        let c = Op::new(Write::new(self.0.raw(), buf, Position::Stream)).await;
+        c.data.finish(c.result)
+    }
+}
+
+/// A connected pair: the server's end for `serve_conn`, the client's blocking end.
+fn pair() -> (FdStream, UnixStream) {
+    let (server, client) = UnixStream::pair().expect("socketpair");
+    server.set_nonblocking(true).expect("non-blocking");
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("read timeout");
+    // SAFETY: into_raw_fd hands over sole ownership of an open descriptor.
+    let fd = unsafe { OwnedFd::from_raw(server.into_raw_fd()) };
+    (FdStream(IoFd::new(fd)), client)
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    close: bool,
+    body: Vec<u8>,
+}
+
+/// Reads responses until `want` are parsed or the server closes.
+fn read_responses(c: &mut UnixStream, want: usize) -> Vec<Response> {
+    let mut got = Vec::new();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    while got.len() < want {
+        // Parse whatever is complete.
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut r = httparse::Response::new(&mut headers);
+            let Ok(httparse::Status::Complete(n)) = r.parse(&buf) else {
+                break;
+            };
+            let mut len = 0;
+            let mut close = false;
+            for h in r.headers.iter() {
+                if h.name.eq_ignore_ascii_case("content-length") {
+                    len = std::str::from_utf8(h.value).unwrap().parse().unwrap();
+                }
+                if h.name.eq_ignore_ascii_case("connection") {
+                    close = h.value.eq_ignore_ascii_case(b"close");
+                }
+            }
+            if buf.len() < n + len {
+                break;
+            }
+            got.push(Response {
+                status: r.code.unwrap(),
+                close,
+                body: buf[n..n + len].to_vec(),
+            });
+            buf.drain(..n + len);
+            if got.len() == want {
+                return got;
+            }
+        }
+        match c.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    got
+}
+
+/// Sends `input`, then reads `want` responses, on a thread of its own.
+fn client(mut c: UnixStream, input: Vec<u8>, want: usize) -> JoinHandle<Vec<Response>> {
+    std::thread::spawn(move || {
+        c.write_all(&input).expect("client write");
+        read_responses(&mut c, want)
+    })
+}
+
+/// Waits for a client thread without blocking the core: on io_uring a dropped read is only
+/// cancelled (and the socket's last reference released, so the peer sees the close) when the
+/// core next runs its loop.
+async fn join<T: Send + 'static>(t: JoinHandle<T>) -> T {
+    coreloop::spawn_blocking(move || t.join().expect("client thread panicked"))
+        .await
+        .expect("join task")
+}
+
+fn quick() -> Config {
+    Config {
+        header_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(500),
+        ..Config::default()
+    }
+}
+
+async fn good_request_still_answered(cfg: &Config, sd: &Shutdown) {
+    let (s, c) = pair();
+    let t = client(
+        c,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+        1,
+    );
+    assert_eq!(serve_conn(s, cfg, sd).await, End::Done);
+    let r = join(t).await;
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].status, r[0].body.as_slice()),
+        (200, &b"Hello, World!"[..])
+    );
+}
+
+coreloop::reactor_test! {
+    async fn plaintext_keep_alive_then_peer_close() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            let mut all = Vec::new();
+            for _ in 0..3 {
+                c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                all.extend(read_responses(&mut c, 1));
+            }
+            all
+        });
+        assert_eq!(serve_conn(s, &quick(), &sd).await, End::Done);
+        let r = join(t).await;
+        assert_eq!(r.len(), 3);
+        assert!(r.iter().all(|r| r.status == 200 && !r.close && r.body == b"Hello, World!"));
+    }
+}
+
+coreloop::reactor_test! {
+    async fn bad_inputs_get_status_and_server_goes_on() {
+        let cfg = Config { limits: http_proto::Limits { max_body: 1000, ..Default::default() }, ..quick() };
+        let sd = Shutdown::new();
+        let long_line = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(9000));
+        let long_headers = format!("GET / HTTP/1.1\r\nHost: x\r\n{}\r\n", "X-Pad: 0123456789abcdef\r\n".repeat(1000));
+        let cases: Vec<(Vec<u8>, u16)> = vec![
+            (b"NOT HTTP AT ALL\r\n\r\n".to_vec(), 400),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n".to_vec(), 400),
+            (b"GET / HTTP/1.1\r\n\r\n".to_vec(), 400),
+            (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(), 400),
+            (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na".to_vec(), 400),
+            (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: x1\r\n\r\n".to_vec(), 400),
+            (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n".to_vec(), 413),
+            (long_line.into_bytes(), 414),
+            (long_headers.into_bytes(), 431),
+            (b"GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), 404),
+        ];
+        for (input, want) in cases {
+            let (s, c) = pair();
+            let t = client(c, input, 1);
+            assert_eq!(serve_conn(s, &cfg, &sd).await, End::Done);
+            let r = join(t).await;
+            assert_eq!(r.len(), 1, "want {want}");
+            assert_eq!(r[0].status, want);
+            assert!(r[0].close);
+            good_request_still_answered(&cfg, &sd).await;
+        }
+    }
+}
+
+coreloop::reactor_test! {
+    async fn pipelined_burst_of_100_in_order() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let mut input = Vec::new();
+        for i in 0..100 {
+            let body = format!("request {i}");
+            input.extend_from_slice(
+                format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                    .as_bytes(),
+            );
+        }
+        let t = client(c, input, 100);
+        let end = coreloop::time::timeout(Duration::from_secs(5), serve_conn(s, &quick(), &sd)).await;
+        assert!(matches!(end, Ok(End::Done) | Ok(End::Idle)), "{end:?}");
+        let r = join(t).await;
+        assert_eq!(r.len(), 100);
+        for (i, r) in r.iter().enumerate() {
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body, format!("request {i}").into_bytes());
+        }
+    }
+}
+
+coreloop::reactor_test! {
+    async fn chunked_body_echoes_intact_across_many_reads() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let payload: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").unwrap();
+            let mut sizes = [1usize, 7, 4096, 333, 65536, 10].iter().cycle();
+            let mut off = 0;
+            let payload2 = payload.clone();
+            while off < payload2.len() {
+                let n = (*sizes.next().unwrap()).min(payload2.len() - off);
+                c.write_all(format!("{n:x}\r\n").as_bytes()).unwrap();
+                c.write_all(&payload2[off..off + n]).unwrap();
+                c.write_all(b"\r\n").unwrap();
+                off += n;
+            }
+            c.write_all(b"0\r\n\r\n").unwrap();
+            (read_responses(&mut c, 1), payload)
+        });
+        assert_eq!(serve_conn(s, &quick(), &sd).await, End::Done);
+        let (r, payload) = join(t).await;
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].status, 200);
+        assert!(r[0].body == payload, "echoed body differs");
+    }
+}
+
+coreloop::reactor_test! {
+    async fn slowloris_cut_off_within_header_timeout() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            // One byte every 50 ms: never a complete header section.
+            for b in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+                if c.write_all(&[*b]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let start = Instant::now();
+        let cfg = quick();
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::HeaderTimeout);
+        let took = start.elapsed();
+        assert!(took >= cfg.header_timeout, "{took:?}");
+        assert!(took < cfg.header_timeout + Duration::from_millis(500), "{took:?}");
+        join(t).await;
+    }
+}
+
+coreloop::reactor_test! {
+    async fn idle_keep_alive_connection_closed() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let t = client(c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 2);
+        let start = Instant::now();
+        let cfg = quick();
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::Idle);
+        assert!(start.elapsed() >= cfg.idle_timeout);
+        // One answer, then the close.
+        assert_eq!(join(t).await.len(), 1);
+    }
+}
+
+coreloop::reactor_test! {
+    async fn shutdown_closes_idle_connection_at_once() {
+        let (s, c) = pair();
+        let sd = Arc::new(Shutdown::new());
+        let t = client(c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 2);
+        let trigger = sd.clone();
+        let _k = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            trigger.trigger();
+        });
+        let start = Instant::now();
+        let cfg = Config { idle_timeout: Duration::from_secs(30), ..quick() };
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::Shutdown);
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(join(t).await.len(), 1);
+    }
+}
