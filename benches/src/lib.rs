@@ -13,3 +13,5 @@ pub mod http;
 pub mod args;
 
 pub mod measure;
+
+pub mod tokio_server;

@@ -9,10 +9,9 @@
 use coreloop_benches::args::Args;
 use coreloop_benches::http::{DateCache, Limits, respond};
 use std::cell::RefCell;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[derive(Clone, Copy)]
 struct Config {
@@ -27,8 +26,6 @@ thread_local! {
 
 fn main() -> std::io::Result<()> {
     let args = Args::from_env();
-    let addr: SocketAddr = args.get("--addr", "127.0.0.1:8080".parse().unwrap());
-    let flavor = args.raw("--flavor").unwrap_or("current").to_string();
     let cfg = Config {
         limits: Limits {
             max_body: args.get("--max-body", Limits::default().max_body),
@@ -37,47 +34,7 @@ fn main() -> std::io::Result<()> {
         header_timeout: args.duration("--header-timeout", Duration::from_secs(10)),
         idle_timeout: args.duration("--idle-timeout", Duration::from_secs(60)),
     };
-    let rt = match flavor.as_str() {
-        "current" => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?,
-        "multi" => {
-            let mut b = tokio::runtime::Builder::new_multi_thread();
-            if let Some(n) = args.raw("--workers") {
-                b.worker_threads(n.parse().expect("--workers N"));
-            }
-            b.enable_all().build()?
-        }
-        other => {
-            eprintln!("--flavor {other:?}: expected current or multi");
-            std::process::exit(2)
-        }
-    };
-    rt.block_on(async move {
-        let listener = TcpListener::bind(addr).await?;
-        println!("listening on {} (tokio {flavor})", listener.local_addr()?);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        loop {
-            tokio::select! {
-                res = listener.accept() => match res {
-                    Ok((stream, _)) => {
-                        tokio::spawn(serve(stream, cfg));
-                    }
-                    Err(e) => {
-                        // EMFILE and friends: back off, then accept again.
-                        eprintln!("accept: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                },
-                _ = term.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
-            }
-        }
-        Ok::<_, std::io::Error>(())
-    })?;
-    // Connections still open are dropped with the runtime.
-    drop(rt);
-    Ok(())
+    coreloop_benches::tokio_server::serve(&args, move |stream| serve(stream, cfg))
 }
 
 async fn serve(mut stream: TcpStream, cfg: Config) {
