@@ -2,6 +2,10 @@
 //! half-close, reset beside a healthy connection), and the built binary under a tiny
 //! descriptor limit (EMFILE) and SIGTERM.
 
+#[path = "support/example.rs"]
+mod example;
+use example::example_binary;
+
 #[path = "../examples/common/args.rs"]
 #[allow(dead_code)]
 mod args;
@@ -19,7 +23,6 @@ use shutdown::Shutdown;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,18 +105,9 @@ fn socket_linger_zero(s: TcpStream) -> TcpStream {
     s
 }
 
-fn example_binary(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    path.exists().then_some(path)
-}
-
 #[test]
 fn keeps_serving_through_emfile() {
-    let Some(bin) = example_binary("echo") else {
-        eprintln!("SKIPPED: examples/echo is not built (cargo build --example echo)");
-        return;
-    };
+    let bin = example_binary("echo");
     for reactor in ["uring", "epoll"] {
         let mut cmd = Command::new(&bin);
         cmd.args(["--addr", "127.0.0.1:0", "--reactor", reactor])

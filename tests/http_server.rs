@@ -1,6 +1,10 @@
 //! The HTTP example over real TCP: the accept loop in-process on both reactors, and the built
 //! example binary for graceful shutdown on SIGTERM.
 
+#[path = "support/example.rs"]
+mod example;
+use example::example_binary;
+
 #[path = "../examples/common/args.rs"]
 #[allow(dead_code)]
 mod args;
@@ -22,7 +26,6 @@ use http_server::{Config, serve_conn};
 use shutdown::Shutdown;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -102,20 +105,9 @@ coreloop::reactor_test! {
     }
 }
 
-/// The example binary that `cargo test` builds beside the test binaries.
-fn example_binary(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    // target/<profile>/deps/<test> -> target/<profile>/examples/<name>
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    path.exists().then_some(path)
-}
-
 #[test]
 fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
-    let Some(bin) = example_binary("http") else {
-        eprintln!("SKIPPED: examples/http is not built (cargo build --example http)");
-        return;
-    };
+    let bin = example_binary("http");
     for reactor in ["uring", "epoll"] {
         let mut child = Command::new(&bin)
             .args([
