@@ -120,3 +120,25 @@ fn the_runtime_is_not_send() {
     <coreloop_runtime::Runtime as AmbiguousIfSend<_>>::check();
     <coreloop_runtime::io::IoFd as AmbiguousIfSend<_>>::check();
 }
+
+reactor_test! {
+    async fn blocking_work_never_waits_behind_a_long_job() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Warm the pool so a worker is idle, then submit a long job and, at once, quick ones:
+        // each quick job must get a thread of its own, not queue behind the long one.
+        spawn_blocking(|| ()).await.unwrap();
+        let long_done = Arc::new(AtomicBool::new(false));
+        let flag = long_done.clone();
+        let long = spawn_blocking(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            flag.store(true, Ordering::Release);
+        });
+        for _ in 0..4 {
+            let flag = long_done.clone();
+            let finished_first = spawn_blocking(move || !flag.load(Ordering::Acquire)).await.unwrap();
+            assert!(finished_first, "a quick blocking job waited for the long one");
+        }
+        long.await.unwrap();
+    }
+}

@@ -15,7 +15,11 @@ const MAX_THREADS: usize = 32;
 /// An idle thread exits after this long.
 const IDLE: Duration = Duration::from_secs(10);
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job runs its work and returns what delivers the result. The worker counts itself
+/// available *before* delivering: the caller may submit its next job the instant it sees the
+/// result, and must then find a worker about to look at the queue rather than start a thread.
+type Job = Box<dyn FnOnce() -> Deliver + Send>;
+type Deliver = Box<dyn FnOnce() + Send>;
 
 struct Pool {
     state: Mutex<PoolState>,
@@ -25,7 +29,25 @@ struct Pool {
 struct PoolState {
     queue: VecDeque<Job>,
     threads: usize,
+    /// Workers not running a job and not yet claimed by a submitter: waiting for a job, or
+    /// about to look at the queue.
     idle: usize,
+    /// Idle workers a submitter has claimed (and notified) for a queued job.
+    claimed: usize,
+}
+
+impl PoolState {
+    /// A worker that was counted idle takes a job: it settles a claim if there is one, else
+    /// leaves the idle count.
+    fn take_as_idle(&mut self) -> Option<Job> {
+        let job = self.queue.pop_front()?;
+        if self.claimed > 0 {
+            self.claimed -= 1;
+        } else {
+            self.idle -= 1;
+        }
+        Some(job)
+    }
 }
 
 fn pool() -> &'static Pool {
@@ -35,6 +57,7 @@ fn pool() -> &'static Pool {
             queue: VecDeque::new(),
             threads: 0,
             idle: 0,
+            claimed: 0,
         }),
         work: Condvar::new(),
     })
@@ -45,6 +68,9 @@ fn execute(job: Job) {
     let mut s = p.state.lock().unwrap_or_else(|e| e.into_inner());
     s.queue.push_back(job);
     if s.idle > 0 {
+        // Claim an idle worker for this job, so the next job does not count on it too.
+        s.idle -= 1;
+        s.claimed += 1;
         p.work.notify_one();
         return;
     }
@@ -63,25 +89,47 @@ fn execute(job: Job) {
 fn worker() {
     let p = pool();
     let mut s = p.state.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
-        if let Some(job) = s.queue.pop_front() {
-            drop(s);
-            // A job never unwinds into the pool: ops return errors, closures are caught.
-            job();
-            s = p.state.lock().unwrap_or_else(|e| e.into_inner());
-            continue;
-        }
+    // A new worker was spawned for a queued job and is not counted idle: it takes a job
+    // without touching the counts. If another worker took that job first, it becomes idle.
+    let mut next = s.queue.pop_front();
+    if next.is_none() {
         s.idle += 1;
-        let (next, timeout) = p
-            .work
-            .wait_timeout(s, IDLE)
-            .unwrap_or_else(|e| e.into_inner());
-        s = next;
-        s.idle -= 1;
-        if timeout.timed_out() && s.queue.is_empty() {
-            s.threads -= 1;
-            return;
-        }
+    }
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => {
+                // Idle: wait for a job (a claim, or one found on the way), or time out.
+                loop {
+                    if let Some(job) = s.take_as_idle() {
+                        break job;
+                    }
+                    let (guard, timeout) = p
+                        .work
+                        .wait_timeout(s, IDLE)
+                        .unwrap_or_else(|e| e.into_inner());
+                    s = guard;
+                    if timeout.timed_out() && s.queue.is_empty() {
+                        // A claim that found no job (another worker took it) is ours to drop.
+                        if s.claimed > 0 {
+                            s.claimed -= 1;
+                        } else {
+                            s.idle -= 1;
+                        }
+                        s.threads -= 1;
+                        return;
+                    }
+                }
+            }
+        };
+        drop(s);
+        // A job never unwinds into the pool: ops return errors, closures are caught.
+        let deliver = job();
+        // Count ourselves idle before delivering: the caller may submit its next job the
+        // instant it sees this result, and should find us rather than start a thread.
+        p.state.lock().unwrap_or_else(|e| e.into_inner()).idle += 1;
+        deliver();
+        s = p.state.lock().unwrap_or_else(|e| e.into_inner());
     }
 }
 
@@ -120,7 +168,7 @@ impl PoolHandle {
             // SAFETY: see OpPtr: the op is alive and untouched by its core until this
             // completion is delivered.
             let res = unsafe { call(ptr.0) };
-            shared.push_completion(key, res);
+            Box::new(move || shared.push_completion(key, res))
         }));
     }
 }
@@ -136,7 +184,7 @@ where
     let done = inner.clone();
     execute(Box::new(move || {
         let r = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::Panicked);
-        done.finish(r);
+        Box::new(move || done.finish(r))
     }));
     JoinHandle::new(inner, None)
 }
