@@ -29,7 +29,19 @@ enum State {
 
 struct Entry {
     seq: u32,
+    /// Where the op runs: on the ring (cancellable there) or on the blocking pool (which
+    /// finishes it regardless).
+    on_ring: bool,
     state: State,
+}
+
+/// What [`InFlight::abandon`] did with an op whose future was dropped.
+pub(crate) enum Abandoned {
+    /// Its completion had come: its data is freed.
+    Freed,
+    /// Still held by the kernel or the pool; kept until its completion. Only an op on the
+    /// ring can be asked to stop early.
+    InFlight { on_ring: bool },
 }
 
 pub(crate) struct InFlight {
@@ -50,11 +62,13 @@ impl InFlight {
         self.slab.len()
     }
 
-    pub(crate) fn insert(&mut self, waker: &Waker) -> u64 {
+    /// A new in-flight op, on the ring or on the blocking pool.
+    pub(crate) fn insert(&mut self, waker: &Waker, on_ring: bool) -> u64 {
         self.next_seq = (self.next_seq + 1) & 0x7fff_ffff;
         let seq = self.next_seq;
         let slot = self.slab.insert(Entry {
             seq,
+            on_ring,
             state: State::Waiting(Some(waker.clone())),
         });
         slot as u64 | (seq as u64) << 32
@@ -109,30 +123,33 @@ impl InFlight {
         }
     }
 
-    /// The future of `key` was dropped. Returns true if the op is still in flight (the
-    /// caller should ask the kernel to cancel it); false if it had completed and was freed.
-    pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) -> bool {
+    /// The future of `key` was dropped: the op's data is kept until its completion, or freed
+    /// now if that already came.
+    pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) -> Abandoned {
         let Some(entry) = self.entry(key) else {
-            return false;
+            return Abandoned::Freed;
         };
         match &entry.state {
             State::Completed(res) => {
                 let res = *res;
                 self.slab.remove((key & 0xffff_ffff) as usize);
                 op.finish(&res);
-                false
+                Abandoned::Freed
             }
             _ => {
                 entry.state = State::Orphaned(op);
-                true
+                Abandoned::InFlight {
+                    on_ring: entry.on_ring,
+                }
             }
         }
     }
 
-    /// Every key still in flight (for shutdown: cancel them all).
-    pub(crate) fn keys(&self) -> Vec<u64> {
+    /// Every key in flight on the ring (for shutdown: cancel them all).
+    pub(crate) fn ring_keys(&self) -> Vec<u64> {
         self.slab
             .iter()
+            .filter(|(_, e)| e.on_ring)
             .map(|(slot, e)| slot as u64 | (e.seq as u64) << 32)
             .collect()
     }

@@ -52,7 +52,7 @@ pub mod unlink;
 pub mod write;
 pub mod writev;
 
-pub(crate) use lifecycle::{InFlight, Orphan};
+pub(crate) use lifecycle::{Abandoned, InFlight, Orphan};
 
 use crate::executor::context;
 use crate::sys::Errno;

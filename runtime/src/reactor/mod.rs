@@ -34,7 +34,7 @@ pub mod uring;
 pub(crate) use fallback::report_fallback;
 pub use fallback::{Choice, ReactorKind, set_fallback_hook};
 
-use crate::op::{InFlight, Mode, OpCode, Orphan};
+use crate::op::{Abandoned, InFlight, Mode, OpCode, Orphan};
 use crate::sys::Errno;
 use std::os::fd::RawFd;
 use std::task::{Context, Waker};
@@ -119,7 +119,7 @@ impl Driver {
     pub(crate) fn start<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
         match &mut self.backend {
             Backend::Uring(r) if op.uring_supported() => {
-                let key = self.ops.insert(cx.waker());
+                let key = self.ops.insert(cx.waker(), true);
                 r.push(
                     op.sqe().user_data(key),
                     &mut self.stats,
@@ -146,19 +146,19 @@ impl Driver {
     }
 
     fn start_on_pool<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
-        let key = self.ops.insert(cx.waker());
+        let key = self.ops.insert(cx.waker(), false);
         self.pool.run_op(op, key);
         Started::InFlight(key)
     }
 
     pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) {
-        if self.ops.abandon(key, op) {
+        if let Abandoned::InFlight { on_ring } = self.ops.abandon(key, op) {
             self.stats.abandoned += 1;
-            if let Backend::Uring(r) = &mut self.backend {
+            // The blocking pool cannot be interrupted: the op finishes and its data is freed
+            // when the pool's completion is delivered. Only a ring entry is worth cancelling.
+            if let (true, Backend::Uring(r)) = (on_ring, &mut self.backend) {
                 r.cancel(key, &mut self.stats, &mut self.ops, &mut self.wakeups);
             }
-            // The blocking pool cannot be interrupted: the op finishes and its data is freed
-            // when the pool's completion is delivered.
         }
     }
 
@@ -201,7 +201,7 @@ impl Driver {
     /// come, through `park`; ops on the blocking pool finish on their own.
     pub(crate) fn cancel_all(&mut self) {
         if let Backend::Uring(r) = &mut self.backend {
-            for key in self.ops.keys() {
+            for key in self.ops.ring_keys() {
                 r.cancel(key, &mut self.stats, &mut self.ops, &mut self.wakeups);
             }
         }
