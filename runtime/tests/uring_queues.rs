@@ -76,7 +76,10 @@ fn cq_of_four_with_a_thousand_in_flight_all_complete() {
                 yield_now().await;
             }
             assert_eq!(got.get(), 0);
+            // The burst must be one write (a fault plan must not split it).
+            let exact = coreloop_runtime::testing::exact();
             assert_eq!(write(w.raw(), &[b'x'; 1_000]).unwrap(), 1_000);
+            drop(exact);
             for h in handles {
                 h.await.unwrap();
             }

@@ -10,16 +10,16 @@ use std::os::fd::RawFd;
 
 pub struct Accept {
     fd: RawFd,
-    /// The peer's address: the kernel fills the storage and overwrites the length. It lives
-    /// inside the op, which is boxed and never moved while in flight.
-    addr: SockAddr,
+    /// The peer's address: the kernel fills the storage and overwrites the length. Boxed, so
+    /// it stays put if the op moves while the kernel holds the entry.
+    addr: Box<SockAddr>,
 }
 
 impl Accept {
     pub fn new(fd: RawFd) -> Accept {
         Accept {
             fd,
-            addr: SockAddr::empty(),
+            addr: Box::new(SockAddr::empty()),
         }
     }
 
@@ -28,12 +28,12 @@ impl Accept {
         let fd = res? as RawFd;
         // SAFETY: a successful accept returns a new descriptor that only this op's owner holds.
         let fd = unsafe { OwnedFd::from_raw(fd) };
-        Ok((fd, self.addr))
+        Ok((fd, *self.addr))
     }
 }
 
-// SAFETY: the address storage and its length are fields of the op, valid for the kernel's
-// writes for as long as the (boxed, unmoving) op lives.
+// SAFETY: the address storage and its length are in a box the op owns: valid for the kernel's
+// writes, and unmoved if the op moves, for as long as the op lives.
 unsafe impl OpCode for Accept {
     const YIELDS_FD: bool = true;
 
@@ -55,7 +55,7 @@ unsafe impl OpCode for Accept {
 
     fn call(&mut self) -> Result<usize, Errno> {
         let (addr, len) = self.addr.as_mut_parts();
-        // SAFETY: addr and len point into this op's own address, which outlives the call, and
+        // SAFETY: addr and len point into the op's boxed address, which outlives the call, and
         // len holds its capacity.
         let fd = unsafe { socket::accept_raw(self.fd, addr, len, 0) }?;
         Ok(fd.into_raw() as usize)

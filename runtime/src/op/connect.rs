@@ -16,8 +16,8 @@ use std::os::fd::RawFd;
 
 pub struct Connect {
     fd: RawFd,
-    /// Lives inside the op, which is boxed and never moved while in flight.
-    addr: SockAddr,
+    /// Boxed, so it stays put if the op moves while the kernel holds the entry.
+    addr: Box<SockAddr>,
     /// A connect(2) was already made on the readiness path.
     started: bool,
 }
@@ -26,14 +26,14 @@ impl Connect {
     pub fn new(fd: RawFd, addr: SockAddr) -> Connect {
         Connect {
             fd,
-            addr,
+            addr: Box::new(addr),
             started: false,
         }
     }
 }
 
-// SAFETY: the address is a field of the op, readable for its length for as long as the
-// (boxed, unmoving) op lives.
+// SAFETY: the address is in a box the op owns, readable for its length and unmoved if the op
+// moves, for as long as the op lives.
 unsafe impl OpCode for Connect {
     fn sqe(&mut self) -> squeue::Entry {
         opcode::Connect::new(

@@ -14,9 +14,10 @@
 //!   is ready (`EAGAIN` means wait again); the blocking pool calls it on a pool thread.
 //!   This is the only place the op's syscall is written: both paths use it.
 //!
-//! [`Op<T>`] is the future. It boxes the op (so its address is stable), submits it to the
-//! current core's reactor and resolves to a [`Completion`]: the result and the op handed back,
-//! buffers included.
+//! [`Op<T>`] is the future. It keeps the op inline (what the kernel points into is on the
+//! heap, so the op may move; it is boxed only for the blocking pool, which uses it through a
+//! pointer), submits it to the current core's reactor and resolves to a [`Completion`]: the
+//! result and the op handed back, buffers included.
 //!
 //! # Ownership and cancellation
 //!
@@ -119,12 +120,16 @@ impl Position {
 /// One operation. See the module docs for the contract.
 ///
 /// # Safety
-/// - Every pointer in the entry returned by [`sqe`](OpCode::sqe) must point into the op
-///   itself or into memory the op owns, valid for the access the entry describes, for as long
-///   as the op is alive. The op is boxed and never moved while in flight.
+/// - Every pointer in the entry returned by [`sqe`](OpCode::sqe) must point into memory the
+///   op owns **on the heap** (a buffer, a boxed field), never into the op's own inline
+///   fields, and be valid for the access the entry describes for as long as the op is alive.
+///   The op itself may move while the kernel holds its entry: its future can be moved, and a
+///   dropped future's op is moved into the in-flight table. (Keeping the op inline spares an
+///   allocation per op; only what the kernel points into needs a fixed address.)
 /// - For [`Mode::Blocking`] ops, [`call`](OpCode::call) runs on a pool thread while the owning
-///   core does not touch the op: it must only use plain data (raw pointers and integers
-///   computed beforehand), never `Rc`s or other thread-bound state inside the op.
+///   core does not touch the op (boxed first, so it does not move meanwhile): it must only use
+///   plain data (raw pointers and integers computed beforehand), never `Rc`s or other
+///   thread-bound state inside the op.
 pub unsafe trait OpCode: 'static {
     /// The result of a successful call is a new fd that the op's owner must close if the
     /// op's future was dropped before it saw the result.
@@ -169,16 +174,47 @@ pub struct Completion<T> {
 /// The future of one operation on the current core's reactor. `!Send`: an op in flight
 /// belongs to the core that submitted it.
 pub struct Op<T: OpCode> {
-    data: Option<Box<T>>,
+    data: Option<Slot<T>>,
     /// The in-flight key and the core it is in flight on, once submitted to a ring or pool.
     submitted: Option<(u64, u64)>,
     _not_send: PhantomData<*const ()>,
 }
 
+/// Where an op's data lives: inline in its future (the ring and the readiness path need no
+/// fixed address, see [`OpCode`]), or boxed when the blocking pool will run it through a
+/// pointer.
+enum Slot<T> {
+    Inline(T),
+    Boxed(Box<T>),
+}
+
+impl<T: OpCode> Slot<T> {
+    fn get(&mut self) -> &mut T {
+        match self {
+            Slot::Inline(t) => t,
+            Slot::Boxed(b) => b,
+        }
+    }
+
+    fn into_inner(self) -> T {
+        match self {
+            Slot::Inline(t) => t,
+            Slot::Boxed(b) => *b,
+        }
+    }
+
+    fn into_orphan(self) -> Box<dyn Orphan> {
+        match self {
+            Slot::Inline(t) => Box::new(t),
+            Slot::Boxed(b) => b,
+        }
+    }
+}
+
 impl<T: OpCode> Op<T> {
     pub fn new(data: T) -> Op<T> {
         Op {
-            data: Some(Box::new(data)),
+            data: Some(Slot::Inline(data)),
             submitted: None,
             _not_send: PhantomData,
         }
@@ -200,8 +236,16 @@ impl<T: OpCode> Future for Op<T> {
                     driver.ops.poll(key, cx)
                 }
                 None => {
-                    let data = this.data.as_mut().expect("Op polled after it completed");
-                    match driver.start(&mut **data, cx) {
+                    let slot = this.data.as_mut().expect("Op polled after it completed");
+                    if driver.runs_on_pool(slot.get()) {
+                        // A pool thread will use the op through a pointer: give it a fixed
+                        // address first.
+                        if let Some(Slot::Inline(t)) = this.data.take() {
+                            this.data = Some(Slot::Boxed(Box::new(t)));
+                        }
+                    }
+                    let op = this.data.as_mut().expect("set above").get();
+                    match driver.start(op, cx) {
                         crate::reactor::Started::Done(r) => Poll::Ready(r),
                         crate::reactor::Started::Waiting => Poll::Pending,
                         crate::reactor::Started::InFlight(key) => {
@@ -218,11 +262,12 @@ impl<T: OpCode> Future for Op<T> {
             None => Err(context::no_runtime_error()),
         };
         this.submitted = None;
-        let data = this.data.take().expect("Op polled after it completed");
-        Poll::Ready(Completion {
-            result,
-            data: *data,
-        })
+        let data = this
+            .data
+            .take()
+            .expect("Op polled after it completed")
+            .into_inner();
+        Poll::Ready(Completion { result, data })
     }
 }
 
@@ -231,7 +276,9 @@ impl<T: OpCode> Drop for Op<T> {
         let Some((core_id, key)) = self.submitted else {
             return;
         };
-        let mut data = self.data.take().map(|d| d as Box<dyn Orphan>);
+        // Moving an inline op into a box is safe while the kernel holds its entry: the entry
+        // points only into heap memory the op owns (the `OpCode` contract).
+        let mut data = self.data.take().map(Slot::into_orphan);
         context::with_current(|core| {
             if core.id() == core_id {
                 if let Some(d) = data.take() {

@@ -19,10 +19,10 @@ pub struct RecvMsg<B> {
     bufs: Vec<B>,
     /// One iovec per buffer, over its spare capacity; a heap Vec, so its address is stable.
     iovecs: Vec<IoVec>,
-    addr: SockAddr,
+    addr: Box<SockAddr>,
     control: Vec<u8>,
     /// Points at `iovecs`, `addr` and `control`; the kernel updates its lengths and flags.
-    msg: MsgHdr,
+    msg: Box<MsgHdr>,
     flags: u32,
     /// The descriptors in `control` were handed to the caller (or there are none to close).
     fds_taken: bool,
@@ -57,9 +57,9 @@ impl<B: IoBufMut> RecvMsg<B> {
             fd,
             bufs,
             iovecs,
-            addr: SockAddr::empty(),
+            addr: Box::new(SockAddr::empty()),
             control: vec![0; control_len],
-            msg: MsgHdr::zeroed(),
+            msg: Box::new(MsgHdr::zeroed()),
             flags: flags | socket::MSG_CMSG_CLOEXEC,
             fds_taken: false,
         }
@@ -82,7 +82,7 @@ impl<B: IoBufMut> RecvMsg<B> {
             left -= got;
         }
         let fds = self.take_fds();
-        let mut addr = self.addr;
+        let mut addr = *self.addr;
         *addr.len_mut() = self.msg.msg_namelen;
         let received = Received {
             addr,
@@ -93,7 +93,7 @@ impl<B: IoBufMut> RecvMsg<B> {
     }
 
     fn hdr(&mut self) -> *mut MsgHdr {
-        self.msg = MsgHdr {
+        *self.msg = MsgHdr {
             msg_name: self.addr.as_mut_ptr(),
             msg_namelen: self.addr.len(),
             msg_iov: self.iovecs.as_mut_ptr(),
@@ -106,7 +106,7 @@ impl<B: IoBufMut> RecvMsg<B> {
             msg_controllen: self.control.len(),
             msg_flags: 0,
         };
-        &raw mut self.msg
+        &raw mut *self.msg
     }
 }
 
@@ -131,8 +131,9 @@ impl<B> Drop for RecvMsg<B> {
     }
 }
 
-// SAFETY: the header points at the op's own fields and heap Vecs; each iovec at the spare
-// capacity of a buffer the op owns; all stay in place and writable while the boxed op lives.
+// SAFETY: the header is boxed and points at the boxed address and heap Vecs; each iovec at
+// the spare capacity of a buffer the op owns; none of it moves when the op does, and all stay
+// writable for as long as the op lives.
 unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     fn sqe(&mut self) -> squeue::Entry {
         let msg = self.hdr();

@@ -17,11 +17,11 @@ pub struct SendMsg<B> {
     bufs: Vec<B>,
     /// One iovec per buffer; a heap Vec, so its address is stable.
     iovecs: Vec<IoVec>,
-    addr: Option<SockAddr>,
+    addr: Option<Box<SockAddr>>,
     control: Vec<u8>,
     /// Points at `iovecs`, `addr` and `control`; filled in by [`SendMsg::hdr`] once the op
     /// sits at its final (boxed) address.
-    msg: MsgHdr,
+    msg: Box<MsgHdr>,
     flags: u32,
     total: usize,
 }
@@ -47,9 +47,9 @@ impl<B: IoBuf> SendMsg<B> {
             fd,
             bufs,
             iovecs,
-            addr,
+            addr: addr.map(Box::new),
             control,
-            msg: MsgHdr::zeroed(),
+            msg: Box::new(MsgHdr::zeroed()),
             flags: flags | socket::MSG_NOSIGNAL,
             total,
         }
@@ -66,7 +66,7 @@ impl<B: IoBuf> SendMsg<B> {
             Some(a) => (a.as_mut_ptr(), a.len()),
             None => (std::ptr::null_mut(), 0),
         };
-        self.msg = MsgHdr {
+        *self.msg = MsgHdr {
             msg_name: name,
             msg_namelen: namelen,
             msg_iov: self.iovecs.as_mut_ptr(),
@@ -79,13 +79,13 @@ impl<B: IoBuf> SendMsg<B> {
             msg_controllen: self.control.len(),
             msg_flags: 0,
         };
-        &raw const self.msg
+        &raw const *self.msg
     }
 }
 
-// SAFETY: the header points at the op's own fields and heap Vecs (iovecs, control), and each
-// iovec at the initialized bytes of a buffer the op owns; the kernel only reads them, and all
-// stay in place while the boxed op lives.
+// SAFETY: the header is boxed and points at the boxed address and heap Vecs (iovecs,
+// control), and each iovec at the initialized bytes of a buffer the op owns; the kernel only
+// reads them, and none of it moves when the op does, for as long as the op lives.
 unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
     fn sqe(&mut self) -> squeue::Entry {
         let msg = self.hdr();

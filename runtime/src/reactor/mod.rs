@@ -120,8 +120,11 @@ impl Driver {
         match &mut self.backend {
             Backend::Uring(r) if op.uring_supported() => {
                 let key = self.ops.insert(cx.waker(), true);
+                let entry = op.sqe();
+                #[cfg(debug_assertions)]
+                uring::assert_points_outside(&entry, op);
                 r.push(
-                    op.sqe().user_data(key),
+                    entry.user_data(key),
                     &mut self.stats,
                     &mut self.ops,
                     &mut self.wakeups,
@@ -142,6 +145,15 @@ impl Driver {
                 }
                 Mode::Blocking => self.start_on_pool(op, cx),
             },
+        }
+    }
+
+    /// Whether [`start`](Driver::start) will hand `op` to the blocking pool (which uses it
+    /// through a pointer, so it must not move).
+    pub(crate) fn runs_on_pool<T: OpCode>(&self, op: &T) -> bool {
+        match &self.backend {
+            Backend::Uring(_) => !op.uring_supported(),
+            Backend::Epoll(_) => matches!(op.mode(), Mode::Blocking),
         }
     }
 

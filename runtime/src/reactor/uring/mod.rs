@@ -54,10 +54,10 @@ impl UringReactor {
         wakeups: &mut Vec<Waker>,
     ) {
         loop {
-            // SAFETY: entries come from `OpCode::sqe` (whose contract keeps every pointer valid
-            // while the boxed op is alive, and the op stays alive — in its future or orphaned in
-            // `ops` — until its completion) or from this reactor's own fields, which live as
-            // long as the ring.
+            // SAFETY: entries come from `OpCode::sqe` (whose contract keeps every pointer on
+            // the heap and valid while the op is alive, wherever the op moves, and the op stays
+            // alive — in its future or orphaned in `ops` — until its completion) or from this
+            // reactor's own boxed fields, which live as long as the ring.
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
                 return;
             }
@@ -207,5 +207,30 @@ impl UringReactor {
                 )
             };
         }
+    }
+}
+
+/// Checks the `OpCode` contract in debug builds (every test): no pointer field of an entry
+/// (`addr`, `addr2`/`off`, `addr3`) may point into the op's own inline bytes, since the op may
+/// move while the kernel holds the entry. A file offset could in principle collide with that
+/// range; a real one never comes near a heap or stack address.
+#[cfg(debug_assertions)]
+pub(crate) fn assert_points_outside<T>(entry: &squeue::Entry, op: &T) {
+    // SAFETY: `Entry` is a `repr(C)` wrapper of the 64-byte `io_uring_sqe`, whose layout puts
+    // off/addr2, addr and addr3 in 64-bit words 1, 2 and 6; reading it as words is valid.
+    let words: &[u64; 8] = unsafe { &*(entry as *const squeue::Entry).cast::<[u64; 8]>() };
+    let start = op as *const T as u64;
+    let end = start + size_of::<T>() as u64;
+    for (name, w) in [
+        ("off/addr2", words[1]),
+        ("addr", words[2]),
+        ("addr3", words[6]),
+    ] {
+        assert!(
+            !(start..end).contains(&w),
+            "io_uring entry field {name} points into the inline bytes of {}: box what the kernel \
+             points into (see OpCode's Safety section)",
+            std::any::type_name::<T>()
+        );
     }
 }

@@ -1,0 +1,51 @@
+//! The `OpCode` contract is checked, not only documented: in debug builds, an io_uring entry
+//! that points into its op's own inline bytes (which move with the op) is refused.
+#![cfg(debug_assertions)]
+
+use coreloop_runtime::op::{Interest, Mode, Op, OpCode};
+use coreloop_runtime::sys::Errno;
+use coreloop_runtime::{ReactorKind, Runtime};
+use io_uring::{opcode, squeue, types};
+use std::time::Duration;
+
+/// Wrong on purpose: reads into an array inside the op itself.
+struct ReadsIntoItself {
+    fd: i32,
+    inline: [u8; 16],
+}
+
+// SAFETY: deliberately NOT upheld — this op exists to show the check refuses it. It is never
+// handed to the kernel: the check panics before the entry is queued.
+unsafe impl OpCode for ReadsIntoItself {
+    fn sqe(&mut self) -> squeue::Entry {
+        opcode::Read::new(types::Fd(self.fd), self.inline.as_mut_ptr(), 16).build()
+    }
+    fn mode(&self) -> Mode {
+        Mode::Readiness {
+            fd: self.fd,
+            interest: Interest::Readable,
+            full: 16,
+        }
+    }
+    fn call(&mut self) -> Result<usize, Errno> {
+        Err(Errno::EAGAIN)
+    }
+}
+
+#[test]
+#[should_panic(expected = "points into the inline bytes")]
+fn an_entry_pointing_into_its_own_op_is_refused() {
+    let rt = Runtime::builder()
+        .reactor(ReactorKind::Uring)
+        .env_override(false)
+        .shutdown_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let _ = Op::new(ReadsIntoItself {
+            fd: 0,
+            inline: [0; 16],
+        })
+        .await;
+    });
+}
