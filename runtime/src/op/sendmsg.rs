@@ -19,8 +19,9 @@ pub struct SendMsg<B> {
     iovecs: Vec<IoVec>,
     addr: Option<Box<SockAddr>>,
     control: Vec<u8>,
-    /// Points at `iovecs`, `addr` and `control`; filled in by [`SendMsg::hdr`] once the op
-    /// sits at its final (boxed) address.
+    /// Points at `iovecs`, `addr` and `control`; filled in by [`SendMsg::hdr`] just before
+    /// each submission or attempt. Boxed, like everything it points at, so it stays put if
+    /// the op moves while the kernel holds the entry.
     msg: Box<MsgHdr>,
     flags: u32,
     total: usize,
