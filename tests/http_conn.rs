@@ -12,8 +12,9 @@ mod http_server;
 mod shutdown;
 
 use coreloop::buf::{IoBuf, IoBufMut};
-use coreloop::io::{AsyncReadRent, AsyncWriteRent, BufResult, IoFd};
-use coreloop::op::{Op, Position, read::Read, write::Write};
+use coreloop::io::{AsyncReadRent, AsyncWriteRent, BufResult};
+use coreloop::op::{Position, SharedFd, read::Read, write::Write};
+use coreloop::reactor::Op;
 use coreloop::sys::OwnedFd;
 use http_server::{Config, End, serve_conn};
 use shutdown::Shutdown;
@@ -26,19 +27,17 @@ use std::time::{Duration, Instant};
 
 /// A stream on a non-blocking descriptor, read and written with the runtime's own ops: just
 /// enough stream for `serve_conn`, without depending on `coreloop-net`.
-struct FdStream(IoFd);
+struct FdStream(SharedFd);
 
 impl AsyncReadRent for FdStream {
     async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        let c = Op::new(Read::new(self.0.raw(), buf, Position::Stream)).await;
-        c.data.finish(c.result)
+        Op::new(Read::new(&self.0, buf, Position::Stream)).await
     }
 }
 
 impl AsyncWriteRent for FdStream {
     async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        let c = Op::new(Write::new(self.0.raw(), buf, Position::Stream)).await;
-        c.data.finish(c.result)
+        Op::new(Write::new(&self.0, buf, Position::Stream)).await
     }
 }
 
@@ -51,7 +50,7 @@ fn pair() -> (FdStream, UnixStream) {
         .expect("read timeout");
     // SAFETY: into_raw_fd hands over sole ownership of an open descriptor.
     let fd = unsafe { OwnedFd::from_raw(server.into_raw_fd()) };
-    (FdStream(IoFd::new(fd)), client)
+    (FdStream(SharedFd::new(fd)), client)
 }
 
 #[derive(Debug)]

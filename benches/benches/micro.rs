@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p coreloop-benches --bench micro`
 
-use coreloop_runtime::op::{Op, nop::Nop};
+use coreloop_runtime::op::nop::Nop;
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::arch::{self, nr};
 use coreloop_runtime::{ReactorKind, Runtime, spawn, spawn_on, time, yield_now};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -96,7 +97,7 @@ fn reactors(c: &mut Criterion) {
                 rt.block_on(async move {
                     let start = Instant::now();
                     for _ in 0..iters {
-                        Op::new(Nop).await.result.unwrap();
+                        Op::new(Nop).await.unwrap();
                     }
                     start.elapsed()
                 })

@@ -9,7 +9,8 @@
 use super::args::Args;
 use super::shutdown::{Either, Shutdown, select};
 use coreloop::net::{TcpListener, TcpStream};
-use coreloop::op::{Op, Position, read::Read};
+use coreloop::op::{Position, SharedFd, read::Read};
+use coreloop::reactor::Op;
 use coreloop::sys::signal::{self, SIG_BLOCK, SIGINT, SIGTERM, SIGUSR1, SigSet};
 use coreloop::{ReactorKind, ReactorStats, Runtime};
 use std::cell::Cell;
@@ -76,7 +77,7 @@ where
         .reuse_port(true)
         .listen()?;
     let addr = first.local_addr()?;
-    let first = Mutex::new(Some(first.into_std()));
+    let first = Mutex::new(Some(first.into_std()?));
     println!(
         "{name} listening on {addr} (reactor {}, {} core{}{})",
         rt.reactor(),
@@ -111,7 +112,7 @@ where
                 }
             };
             if let Some(fd) = sigfd {
-                coreloop::spawn(watch_signals(coreloop::io::IoFd::new(fd), shutdown.clone()));
+                coreloop::spawn(watch_signals(SharedFd::new(fd), shutdown.clone()));
             }
             accept_loop(listener, &shutdown, grace, handler).await;
             coreloop::reactor_stats().unwrap_or_default()
@@ -184,13 +185,12 @@ fn out_of_resources(e: &io::Error) -> bool {
 
 /// Reads the signalfd on this core's reactor: SIGUSR1 prints the counters, SIGINT/SIGTERM
 /// start the shutdown.
-async fn watch_signals(fd: coreloop::io::IoFd, shutdown: Arc<Shutdown>) {
+async fn watch_signals(fd: SharedFd, shutdown: Arc<Shutdown>) {
     let info_len = size_of::<signal::SignalfdSiginfo>();
     let mut buf = Vec::with_capacity(info_len);
     loop {
         buf.clear();
-        let done = Op::new(Read::new(fd.raw(), buf, Position::Stream)).await;
-        let (res, back) = done.data.finish(done.result);
+        let (res, back) = Op::new(Read::new(&fd, buf, Position::Stream)).await;
         buf = back;
         match res {
             Ok(n) if n == info_len => {}

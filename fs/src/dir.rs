@@ -2,18 +2,16 @@
 
 use crate::functions::metadata;
 use crate::path::c_path;
-use coreloop_runtime::op::{Op, mkdir::MkDirAt, unlink::UnlinkAt};
-use coreloop_runtime::sys::file::{AT_FDCWD, AT_REMOVEDIR};
+use coreloop_runtime::op::{DirFd, mkdir::MkDirAt, unlink::UnlinkAt};
+use coreloop_runtime::reactor::Op;
+use coreloop_runtime::sys::file::AT_REMOVEDIR;
 use std::io;
 use std::path::Path;
 
 /// Makes the directory `path` (mode `0o777`, less the umask). `AlreadyExists` if it exists.
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = c_path(path.as_ref())?;
-    Op::new(MkDirAt::new(AT_FDCWD, path, 0o777))
-        .await
-        .result
-        .map(drop)
+    Op::new(MkDirAt::new(DirFd::Cwd, path, 0o777)).await
 }
 
 /// Makes `path` and every missing parent. A directory that exists already (or that another
@@ -57,8 +55,5 @@ async fn make_dir_if_missing(p: &Path) -> io::Result<()> {
 /// Removes the empty directory `path`.
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = c_path(path.as_ref())?;
-    Op::new(UnlinkAt::new(AT_FDCWD, path, AT_REMOVEDIR))
-        .await
-        .result
-        .map(drop)
+    Op::new(UnlinkAt::new(DirFd::Cwd, path, AT_REMOVEDIR)).await
 }

@@ -4,11 +4,12 @@ use crate::metadata::{Metadata, STATX_WANTED};
 use crate::open_options::OpenOptions;
 use crate::positional::{AsyncReadAt, AsyncReadAtExt, AsyncWriteAt, AsyncWriteAtExt};
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
-use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, BufResult, IoFd};
+use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, BufResult};
 use coreloop_runtime::op::{
-    Op, Position, close::Close, fallocate::Fallocate, fsync::Fsync, ftruncate::Ftruncate,
-    read::Read, readv::Readv, statx::Statx, write::Write, writev::Writev,
+    DirFd, Position, SharedFd, close::Close, fallocate::Fallocate, fsync::Fsync,
+    ftruncate::Ftruncate, read::Read, readv::Readv, statx::Statx, write::Write, writev::Writev,
 };
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::OwnedFd;
 use coreloop_runtime::sys::file::AT_EMPTY_PATH;
 use std::ffi::CString;
@@ -29,7 +30,7 @@ use std::path::Path;
 /// Dropping a `File` closes it and drops close's error; [`close`](File::close) reports it.
 #[derive(Debug)]
 pub struct File {
-    fd: IoFd,
+    fd: SharedFd,
     cursor: u64,
     append: bool,
 }
@@ -37,7 +38,7 @@ pub struct File {
 impl File {
     pub(crate) fn from_owned(fd: OwnedFd, append: bool) -> File {
         File {
-            fd: IoFd::new(fd),
+            fd: SharedFd::new(fd),
             cursor: 0,
             append,
         }
@@ -65,14 +66,12 @@ impl File {
 
     /// Reads once at `pos`, appending to `buf`. `Ok(0)`: end of file (or a full buffer).
     pub async fn read_at<B: IoBufMut>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
-        let c = Op::new(Read::new(self.raw(), buf, Position::At(pos))).await;
-        c.data.finish(c.result)
+        Op::new(Read::new(&self.fd, buf, Position::At(pos))).await
     }
 
     /// Writes `buf`'s initialized bytes once at `pos`; may write fewer.
     pub async fn write_at<B: IoBuf>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
-        let c = Op::new(Write::new(self.raw(), buf, Position::At(pos))).await;
-        c.data.finish(c.result)
+        Op::new(Write::new(&self.fd, buf, Position::At(pos))).await
     }
 
     /// Fills `buf` to its capacity from `pos` on; end of file first is `UnexpectedEof`.
@@ -87,14 +86,12 @@ impl File {
 
     /// Reads once at `pos` into several buffers, in order (preadv).
     pub async fn readv_at<B: IoBufMut>(&self, bufs: Vec<B>, pos: u64) -> BufResult<usize, Vec<B>> {
-        let c = Op::new(Readv::new(self.raw(), bufs, Position::At(pos))).await;
-        c.data.finish(c.result)
+        Op::new(Readv::new(&self.fd, bufs, Position::At(pos))).await
     }
 
     /// Writes once at `pos` from several buffers, in order (pwritev); may write fewer.
     pub async fn writev_at<B: IoBuf>(&self, bufs: Vec<B>, pos: u64) -> BufResult<usize, Vec<B>> {
-        let c = Op::new(Writev::new(self.raw(), bufs, Position::At(pos))).await;
-        c.data.finish(c.result)
+        Op::new(Writev::new(&self.fd, bufs, Position::At(pos))).await
     }
 
     /// Reads once at the cursor, appending to `buf`, and moves the cursor past what was read.
@@ -110,8 +107,7 @@ impl File {
     /// at the end of the file and leaves the cursor alone.
     pub async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         if self.append {
-            let c = Op::new(Write::new(self.raw(), buf, Position::Cursor)).await;
-            return c.data.finish(c.result);
+            return Op::new(Write::new(&self.fd, buf, Position::Cursor)).await;
         }
         let (res, buf) = self.write_at(buf, self.cursor).await;
         if let Ok(n) = res {
@@ -132,45 +128,38 @@ impl File {
 
     /// Makes data and metadata durable (fsync).
     pub async fn sync_all(&self) -> io::Result<()> {
-        Op::new(Fsync::all(self.raw())).await.result.map(drop)
+        Op::new(Fsync::all(&self.fd)).await
     }
 
     /// Makes the data durable, and the metadata needed to read it (fdatasync).
     pub async fn sync_data(&self) -> io::Result<()> {
-        Op::new(Fsync::data(self.raw())).await.result.map(drop)
+        Op::new(Fsync::data(&self.fd)).await
     }
 
     /// Cuts or extends (with zeros) the file to `len` bytes (ftruncate).
     pub async fn set_len(&self, len: u64) -> io::Result<()> {
-        Op::new(Ftruncate::new(self.raw(), len))
-            .await
-            .result
-            .map(drop)
+        Op::new(Ftruncate::new(&self.fd, len)).await
     }
 
     /// Reserves disk space for `offset..offset + len`, growing the file if that range ends
     /// past it (fallocate, mode 0). `Unsupported` on file systems that cannot.
     pub async fn allocate(&self, offset: u64, len: u64) -> io::Result<()> {
-        Op::new(Fallocate::new(self.raw(), 0, offset, len))
-            .await
-            .result
-            .map(drop)
+        Op::new(Fallocate::new(&self.fd, 0, offset, len)).await
     }
 
     /// What statx says about this file.
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let op = Statx::new(self.raw(), CString::default(), AT_EMPTY_PATH, STATX_WANTED);
-        let c = Op::new(op).await;
-        c.data.finish(c.result).map(Metadata::new)
+        let dir = DirFd::Fd(self.fd.clone());
+        let op = Statx::new(dir, CString::default(), AT_EMPTY_PATH, STATX_WANTED);
+        Op::new(op).await.map(Metadata::new)
     }
 
     /// Closes the file and reports close's error (a deferred write error, `EDQUOT`, ...).
-    /// The descriptor is gone either way.
+    /// The descriptor is gone either way. It waits first for any operation the kernel still
+    /// runs on the file (one whose future was dropped), so nothing can reach a file that
+    /// reuses the number.
     pub async fn close(self) -> io::Result<()> {
-        Op::new(Close::new(self.fd.into_owned()))
-            .await
-            .result
-            .map(drop)
+        Op::new(Close::new(self.fd.into_owned().await)).await
     }
 
     fn raw(&self) -> RawFd {

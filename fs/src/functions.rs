@@ -5,8 +5,9 @@ use crate::metadata::{Metadata, STATX_WANTED};
 use crate::open_options::OpenOptions;
 use crate::path::c_path;
 use coreloop_runtime::buf::IoBuf;
-use coreloop_runtime::op::{Op, rename::RenameAt, statx::Statx, unlink::UnlinkAt};
-use coreloop_runtime::sys::file::{AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use coreloop_runtime::op::{DirFd, rename::RenameAt, statx::Statx, unlink::UnlinkAt};
+use coreloop_runtime::reactor::Op;
+use coreloop_runtime::sys::file::AT_SYMLINK_NOFOLLOW;
 use std::io;
 use std::path::Path;
 
@@ -27,27 +28,22 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 
 async fn stat(path: &Path, flags: u32) -> io::Result<Metadata> {
     let path = c_path(path)?;
-    let c = Op::new(Statx::new(AT_FDCWD, path, flags, STATX_WANTED)).await;
-    c.data.finish(c.result).map(Metadata::new)
+    Op::new(Statx::new(DirFd::Cwd, path, flags, STATX_WANTED))
+        .await
+        .map(Metadata::new)
 }
 
 /// Removes the file (or symbolic link) `path`.
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let path = c_path(path.as_ref())?;
-    Op::new(UnlinkAt::new(AT_FDCWD, path, 0))
-        .await
-        .result
-        .map(drop)
+    Op::new(UnlinkAt::new(DirFd::Cwd, path, 0)).await
 }
 
 /// Renames `from` to `to`, replacing `to` if it exists (renameat2, no flags).
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let from = c_path(from.as_ref())?;
     let to = c_path(to.as_ref())?;
-    Op::new(RenameAt::new(AT_FDCWD, from, AT_FDCWD, to, 0))
-        .await
-        .result
-        .map(drop)
+    Op::new(RenameAt::new(DirFd::Cwd, from, DirFd::Cwd, to, 0)).await
 }
 
 /// The whole file. The buffer is sized from statx, and reading goes on to end of file, so a

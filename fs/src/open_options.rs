@@ -2,10 +2,9 @@
 
 use crate::file::File;
 use crate::path::c_path;
-use coreloop_runtime::op::{Op, open::OpenAt};
-use coreloop_runtime::sys::file::{
-    AT_FDCWD, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
-};
+use coreloop_runtime::op::{DirFd, open::OpenAt};
+use coreloop_runtime::reactor::Op;
+use coreloop_runtime::sys::file::{O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use std::io;
 use std::path::Path;
 
@@ -98,8 +97,7 @@ impl OpenOptions {
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let flags = self.flags()?;
         let path = c_path(path.as_ref())?;
-        let c = Op::new(OpenAt::new(AT_FDCWD, path, flags, self.mode)).await;
-        let fd = c.data.finish(c.result)?;
+        let fd = Op::new(OpenAt::new(DirFd::Cwd, path, flags, self.mode)).await?;
         Ok(File::from_owned(fd, self.append))
     }
 

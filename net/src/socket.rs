@@ -4,7 +4,7 @@
 //! once, whatever the family, and both reactors run it.
 
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
-use coreloop_runtime::io::{BufResult, IoFd};
+use coreloop_runtime::io::BufResult;
 use coreloop_runtime::op::accept::Accept;
 use coreloop_runtime::op::connect::Connect;
 use coreloop_runtime::op::readv::Readv;
@@ -13,7 +13,8 @@ use coreloop_runtime::op::recvmsg::{Received, RecvMsg};
 use coreloop_runtime::op::send::Send;
 use coreloop_runtime::op::sendmsg::SendMsg;
 use coreloop_runtime::op::shutdown::Shutdown;
-use coreloop_runtime::op::{Op, Position};
+use coreloop_runtime::op::{Position, SharedFd};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::OwnedFd;
 use coreloop_runtime::sys::io::{
     self as sys_io, O_NONBLOCK,
@@ -25,7 +26,7 @@ use std::os::fd::{AsRawFd, RawFd};
 
 #[derive(Debug)]
 pub(crate) struct Socket {
-    fd: IoFd,
+    fd: SharedFd,
 }
 
 impl Socket {
@@ -41,7 +42,9 @@ impl Socket {
     }
 
     pub(crate) fn from_owned(fd: OwnedFd) -> Socket {
-        Socket { fd: IoFd::new(fd) }
+        Socket {
+            fd: SharedFd::new(fd),
+        }
     }
 
     /// Takes a std descriptor, making it non-blocking (ops never wait in a syscall).
@@ -52,9 +55,23 @@ impl Socket {
         Ok(sock)
     }
 
-    /// Gives the descriptor back as std's, still non-blocking.
-    pub(crate) fn into_std(self) -> std::os::fd::OwnedFd {
-        self.fd.into_owned().into()
+    /// Gives the descriptor back as std's, still non-blocking, and removed from this core's
+    /// epoll set (it wakes this core no more). Fails while an operation the kernel has not
+    /// finished still holds it (an op whose future was dropped and whose cancellation has not
+    /// come back yet): it is given back once that one completes.
+    pub(crate) fn into_std(self) -> io::Result<std::os::fd::OwnedFd> {
+        self.fd.try_into_owned().map(Into::into).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::ResourceBusy,
+                "coreloop: an operation the kernel has not finished still uses this socket \
+                 (a dropped read or write being cancelled); try again after the next await",
+            )
+        })
+    }
+
+    /// The descriptor, for ops started elsewhere in this crate.
+    pub(crate) fn fd(&self) -> &SharedFd {
+        &self.fd
     }
 
     pub(crate) fn raw(&self) -> RawFd {
@@ -73,38 +90,30 @@ impl Socket {
     }
 
     pub(crate) async fn accept(&self) -> io::Result<(Socket, SockAddr)> {
-        let c = Op::new(Accept::new(self.raw())).await;
-        let (fd, addr) = c.data.finish(c.result)?;
+        let (fd, addr) = Op::new(Accept::new(&self.fd)).await?;
         Ok((Socket::from_owned(fd), addr))
     }
 
     pub(crate) async fn connect(&self, addr: SockAddr) -> io::Result<()> {
-        Op::new(Connect::new(self.raw(), addr))
-            .await
-            .result
-            .map(drop)
+        Op::new(Connect::new(&self.fd, addr)).await
     }
 
     /// Reads (appends) once; `Ok(0)` is end of stream.
     pub(crate) async fn recv<B: IoBufMut>(&self, buf: B, flags: u32) -> BufResult<usize, B> {
-        let c = Op::new(Recv::new(self.raw(), buf, flags)).await;
-        c.data.finish(c.result)
+        Op::new(Recv::new(&self.fd, buf, flags)).await
     }
 
     /// Receives one datagram (a short receive never clears readiness).
     pub(crate) async fn recv_datagram<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        let c = Op::new(Recv::new(self.raw(), buf, 0).datagram()).await;
-        c.data.finish(c.result)
+        Op::new(Recv::new(&self.fd, buf, 0).datagram()).await
     }
 
     pub(crate) async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let c = Op::new(Send::new(self.raw(), buf, 0)).await;
-        c.data.finish(c.result)
+        Op::new(Send::new(&self.fd, buf, 0)).await
     }
 
     pub(crate) async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        let c = Op::new(Readv::new(self.raw(), bufs, Position::Stream)).await;
-        c.data.finish(c.result)
+        Op::new(Readv::new(&self.fd, bufs, Position::Stream)).await
     }
 
     /// sendmsg, so a peer that went away is `EPIPE`, never `SIGPIPE`.
@@ -118,8 +127,7 @@ impl Socket {
         addr: Option<SockAddr>,
         control: Vec<u8>,
     ) -> BufResult<usize, Vec<B>> {
-        let c = Op::new(SendMsg::new(self.raw(), bufs, addr, control, 0)).await;
-        c.data.finish(c.result)
+        Op::new(SendMsg::new(&self.fd, bufs, addr, control, 0)).await
     }
 
     pub(crate) async fn recvmsg<B: IoBufMut>(
@@ -127,8 +135,7 @@ impl Socket {
         bufs: Vec<B>,
         control_len: usize,
     ) -> (io::Result<(usize, Received)>, Vec<B>) {
-        let c = Op::new(RecvMsg::new(self.raw(), bufs, control_len, 0)).await;
-        c.data.finish(c.result)
+        Op::new(RecvMsg::new(&self.fd, bufs, control_len, 0)).await
     }
 
     /// Sends one buffer to `addr`.
@@ -150,10 +157,7 @@ impl Socket {
             std::net::Shutdown::Write => sys::SHUT_WR,
             std::net::Shutdown::Both => sys::SHUT_RDWR,
         };
-        Op::new(Shutdown::new(self.raw(), how))
-            .await
-            .result
-            .map(drop)
+        Op::new(Shutdown::new(&self.fd, how)).await
     }
 
     pub(crate) fn local_addr(&self) -> io::Result<SockAddr> {

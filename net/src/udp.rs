@@ -139,8 +139,8 @@ impl UdpSocket {
     }
 
     /// Gives the socket back as std's (still non-blocking).
-    pub fn into_std(self) -> std::net::UdpSocket {
-        self.sock.into_std().into()
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        self.sock.into_std().map(Into::into)
     }
 }
 

@@ -105,7 +105,7 @@ reactor_test! {
         assert_eq!(s.linger().unwrap(), Some(Duration::from_secs(3)));
         s.set_linger(None).unwrap();
         assert_eq!(s.linger().unwrap(), None);
-        let std_s = s.into_std();
+        let std_s = s.into_std().unwrap();
         let s = TcpStream::from_std(std_s).unwrap();
         let (res, _) = s.write(b"x".as_slice()).await;
         assert_eq!(res.unwrap(), 1);

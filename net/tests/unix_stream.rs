@@ -8,7 +8,7 @@ use coreloop_net::unix::SocketAddr;
 use coreloop_net::{UnixListener, UnixStream};
 use coreloop_runtime::{reactor_test, spawn};
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 reactor_test! {
     async fn echo_sizes_over_a_path() {
@@ -34,7 +34,7 @@ reactor_test! {
     async fn passed_pipe_end_works_on_the_far_side() {
         let (a, b) = UnixStream::pair().unwrap();
         let (mut rd, wr) = std::io::pipe().unwrap();
-        let (res, _) = a.send_fds(&[wr.as_raw_fd()], b"f".as_slice()).await;
+        let (res, _) = a.send_fds(&[wr.as_fd()], b"f".as_slice()).await;
         assert_eq!(res.unwrap(), 1);
         drop(wr);
         let (res, buf) = b.recv_fds(Vec::with_capacity(4), 4).await;

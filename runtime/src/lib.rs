@@ -13,6 +13,6 @@ pub mod time;
 
 pub use executor::{
     Builder, CoreInfo, JoinError, JoinHandle, Runtime, core_count, current_core, current_reactor,
-    forget_fd, live_tasks, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
+    live_tasks, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
 };
 pub use reactor::{ReactorKind, ReactorStats};

@@ -6,10 +6,10 @@
 
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
 use coreloop_runtime::op::{
-    Op, OpCode, Position, accept::Accept, connect::Connect, read::Read, recv::Recv, send::Send,
-    write::Write,
+    OpCode, Position, SharedFd, accept::Accept, connect::Connect, read::Read, recv::Recv,
+    send::Send, write::Write,
 };
-use coreloop_runtime::sys::OwnedFd;
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::socket::{self, AF_INET, AF_UNIX, SOCK_STREAM, SockAddr};
 use coreloop_runtime::testing::open_fds;
 use coreloop_runtime::{time, yield_now};
@@ -108,15 +108,9 @@ async fn poll_then_drop<F: Future>(fut: F, polls: u64) {
     drop::<Pin<Box<F>>>(fut);
 }
 
-/// Runs an op to its end; a descriptor it produced is the caller's, so it is closed here.
+/// Runs an op to its end; what it produced (a buffer, a descriptor) is dropped here.
 async fn op<T: OpCode>(t: T) {
-    let c = Op::new(t).await;
-    if T::YIELDS_FD {
-        if let Ok(fd) = c.result {
-            // SAFETY: a completed fd-yielding op hands its new descriptor to its caller.
-            drop(unsafe { OwnedFd::from_raw(fd as i32) });
-        }
-    }
+    drop(Op::new(t).await);
 }
 
 /// Both reactors, one at a time (the test counts the process's descriptors).
@@ -144,7 +138,8 @@ async fn storm() {
         let ledger = Rc::new(Ledger::default());
         {
             let (a, b) = socket::socketpair(AF_UNIX, SOCK_STREAM, 0).unwrap();
-            let listener = socket::socket(AF_INET, SOCK_STREAM, 0).unwrap();
+            let (a, b) = (SharedFd::new(a), SharedFd::new(b));
+            let listener = SharedFd::new(socket::socket(AF_INET, SOCK_STREAM, 0).unwrap());
             socket::bind(
                 listener.raw(),
                 &SockAddr::from("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap()),
@@ -158,7 +153,7 @@ async fn storm() {
                 kinds[kind] += 1;
                 let polls = rng.next() % 4;
                 let size = 1 + (rng.next() % 65_536) as usize;
-                let (fd_a, fd_b) = (a.raw(), b.raw());
+                let (fd_a, fd_b) = (&a, &b);
                 match kind {
                     0 => {
                         poll_then_drop(
@@ -196,10 +191,10 @@ async fn storm() {
                         )
                         .await
                     }
-                    4 => poll_then_drop(op(Accept::new(listener.raw())), polls).await,
+                    4 => poll_then_drop(op(Accept::new(&listener)), polls).await,
                     5 => {
-                        let s = socket::socket(AF_INET, SOCK_STREAM, 0).unwrap();
-                        poll_then_drop(op(Connect::new(s.raw(), addr)), polls).await;
+                        let s = SharedFd::new(socket::socket(AF_INET, SOCK_STREAM, 0).unwrap());
+                        poll_then_drop(op(Connect::new(&s, addr)), polls).await;
                         drop(s);
                     }
                     _ => {
@@ -255,14 +250,15 @@ fn dropping_the_runtime_with_ops_in_flight_leaks_nothing() {
             let l = ledger.clone();
             let keep = rt.block_on(async move {
                 let (a, b) = socket::socketpair(AF_UNIX, SOCK_STREAM, 0).unwrap();
-                let listener = socket::socket(AF_INET, SOCK_STREAM, 0).unwrap();
+                let a = SharedFd::new(a);
+                let listener = SharedFd::new(socket::socket(AF_INET, SOCK_STREAM, 0).unwrap());
                 socket::bind(
                     listener.raw(),
                     &SockAddr::from("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap()),
                 )
                 .unwrap();
                 socket::listen(listener.raw(), 16).unwrap();
-                let (fa, fl) = (a.raw(), listener.raw());
+                let (fa, fl) = (&a, &listener);
                 // Tasks whose ops will never complete by themselves: reads with no writer and
                 // accepts with no client.
                 for _ in 0..100 {

@@ -5,26 +5,27 @@ use coreloop_runtime::buf::IoBuf;
 use coreloop_runtime::io::{
     AsyncReadRent, AsyncReadRentExt, AsyncWriteRent, AsyncWriteRentExt, BufResult,
 };
-use coreloop_runtime::op::{Op, Position, read::Read, readv::Readv, write::Write, writev::Writev};
+use coreloop_runtime::op::{
+    Position, SharedFd, read::Read, readv::Readv, write::Write, writev::Writev,
+};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::io::pipe;
 use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, socketpair};
 use coreloop_runtime::{reactor_test, spawn};
 use std::os::fd::RawFd;
 
 /// The smallest stream: a raw fd driven by `Read` and `Write` ops.
-struct Stream(RawFd);
+struct Stream(SharedFd);
 
 impl AsyncReadRent for Stream {
     async fn read<B: coreloop_runtime::buf::IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        let c = Op::new(Read::new(self.0, buf, Position::Stream)).await;
-        c.data.finish(c.result)
+        Op::new(Read::new(&self.0, buf, Position::Stream)).await
     }
 }
 
 impl AsyncWriteRent for Stream {
     async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        let c = Op::new(Write::new(self.0, buf, Position::Stream)).await;
-        c.data.finish(c.result)
+        Op::new(Write::new(&self.0, buf, Position::Stream)).await
     }
 }
 
@@ -46,7 +47,7 @@ fn pattern(n: usize) -> Vec<u8> {
 reactor_test! {
     async fn socketpair_echo_through_op() {
         let (a, b) = socketpair(AF_UNIX, SOCK_STREAM, 0).unwrap();
-        let (fa, fb) = (a.raw(), b.raw());
+        let (fa, fb) = (SharedFd::new(a), SharedFd::new(b));
         // An echo task on one end.
         let echo = spawn(async move {
             let mut s = Stream(fb);
@@ -65,17 +66,17 @@ reactor_test! {
         // A writer task and this task reading back, concurrently: 1 MiB.
         let data = pattern(1 << 20);
         let expected = data.clone();
+        let wa = fa.clone();
         let writer = spawn(async move {
-            let (res, _) = Stream(fa).write_all(data).await;
+            let (res, _) = Stream(wa).write_all(data).await;
             res.unwrap();
         });
-        let (res, got) = Stream(fa).read_exact(Vec::with_capacity(1 << 20)).await;
+        let (res, got) = Stream(fa.clone()).read_exact(Vec::with_capacity(1 << 20)).await;
         res.unwrap();
         writer.await.unwrap();
         assert!(got == expected, "the echoed bytes differ");
-        coreloop_runtime::sys::socket::shutdown(fa, coreloop_runtime::sys::socket::SHUT_WR).unwrap();
+        coreloop_runtime::sys::socket::shutdown(fa.raw(), coreloop_runtime::sys::socket::SHUT_WR).unwrap();
         assert_eq!(echo.await.unwrap(), 1 << 20);
-        drop((a, b));
     }
 }
 
@@ -84,13 +85,12 @@ reactor_test! {
         let _exact = coreloop_runtime::testing::exact();
         let (r, w) = pipe(true).unwrap();
         let bufs = vec![b"abc".to_vec(), b"".to_vec(), b"defgh".to_vec()];
-        let c = Op::new(Writev::new(w.raw(), bufs, Position::Stream)).await;
-        let (res, bufs) = c.data.finish(c.result);
+        let (r, w) = (SharedFd::new(r), SharedFd::new(w));
+        let (res, bufs) = Op::new(Writev::new(&w, bufs, Position::Stream)).await;
         assert_eq!(res.unwrap(), 8);
         assert_eq!(bufs.len(), 3, "the buffers come back");
         let dst = vec![Vec::with_capacity(2), Vec::with_capacity(4), Vec::with_capacity(16)];
-        let c = Op::new(Readv::new(r.raw(), dst, Position::Stream)).await;
-        let (res, dst) = c.data.finish(c.result);
+        let (res, dst) = Op::new(Readv::new(&r, dst, Position::Stream)).await;
         assert_eq!(res.unwrap(), 8);
         assert_eq!(dst[0], b"ab");
         assert_eq!(dst[1], b"cdef");
@@ -105,13 +105,12 @@ reactor_test! {
         put(w.raw(), b"xyz");
         let mut buf = Vec::with_capacity(8);
         buf.extend_from_slice(b"12");
-        let c = Op::new(Read::new(r.raw(), buf, Position::Stream)).await;
-        let (res, buf) = c.data.finish(c.result);
+        let r = SharedFd::new(r);
+        let (res, buf) = Op::new(Read::new(&r, buf, Position::Stream)).await;
         assert_eq!(res.unwrap(), 3);
         assert_eq!(buf, b"12xyz", "a read appends after the initialized bytes");
         put(w.raw(), b"Q");
-        let c = Op::new(Read::new(r.raw(), buf.slice(5..6), Position::Stream)).await;
-        let (res, slice) = c.data.finish(c.result);
+        let (res, slice) = Op::new(Read::new(&r, buf.slice(5..6), Position::Stream)).await;
         assert_eq!(res.unwrap(), 1);
         assert_eq!(slice.into_inner(), b"12xyzQ");
     }
@@ -122,7 +121,7 @@ reactor_test! {
         let (r, w) = pipe(true).unwrap();
         put(w.raw(), b"half");
         drop(w);
-        let (res, buf) = Stream(r.raw()).read_exact(Vec::with_capacity(8)).await;
+        let (res, buf) = Stream(SharedFd::new(r)).read_exact(Vec::with_capacity(8)).await;
         let err = res.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
         assert_eq!(buf, b"half", "what was read is kept");

@@ -118,7 +118,7 @@ fn the_runtime_is_not_send() {
     struct Marker;
     impl<T: ?Sized + Send> AmbiguousIfSend<Marker> for T {}
     <coreloop_runtime::Runtime as AmbiguousIfSend<_>>::check();
-    <coreloop_runtime::io::IoFd as AmbiguousIfSend<_>>::check();
+    <coreloop_runtime::op::SharedFd as AmbiguousIfSend<_>>::check();
 }
 
 reactor_test! {

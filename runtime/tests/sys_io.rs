@@ -181,8 +181,10 @@ fn close_reports_errors_once() {
     assert_eq!(r.close(), Ok(()));
     drop(w);
     // A descriptor number that cannot be open (above any RLIMIT_NOFILE) and a negative one.
-    assert_eq!(close_raw(i32::MAX), Err(Errno::EBADF));
-    assert_eq!(close_raw(-1), Err(Errno::EBADF));
+    // SAFETY: neither number is an open descriptor anyone owns.
+    assert_eq!(unsafe { close_raw(i32::MAX) }, Err(Errno::EBADF));
+    // SAFETY: as above.
+    assert_eq!(unsafe { close_raw(-1) }, Err(Errno::EBADF));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Timers on both reactors: never early; lateness reported; timeout; interval.
 
-use coreloop_runtime::op::{Op, Position, read::Read};
+use coreloop_runtime::op::{Position, SharedFd, read::Read};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::io::pipe;
 use coreloop_runtime::time::{self, MissedTickBehavior};
 use coreloop_runtime::{reactor_test, spawn};
@@ -47,7 +48,7 @@ reactor_test! {
     async fn timeout_on_a_pending_read() {
         let (r, _w) = pipe(true).unwrap();
         let start = Instant::now();
-        let res = time::timeout(Duration::from_millis(30), Op::new(Read::new(r.raw(), Vec::with_capacity(8), Position::Stream))).await;
+        let res = time::timeout(Duration::from_millis(30), Op::new(Read::new(&SharedFd::new(r), Vec::with_capacity(8), Position::Stream))).await;
         assert!(res.is_err(), "nothing was written, so the read must time out");
         assert!(start.elapsed() >= Duration::from_millis(30));
         let err: std::io::Error = res.err().unwrap().into();

@@ -2,7 +2,8 @@
 //! that points into its op's own inline bytes (which move with the op) is refused.
 #![cfg(debug_assertions)]
 
-use coreloop_runtime::op::{Interest, Mode, Op, OpCode};
+use coreloop_runtime::op::{Mode, OpCode};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::Errno;
 use coreloop_runtime::{ReactorKind, Runtime};
 use io_uring::{opcode, squeue, types};
@@ -17,19 +18,17 @@ struct ReadsIntoItself {
 // SAFETY: deliberately NOT upheld — this op exists to show the check refuses it. It is never
 // handed to the kernel: the check panics before the entry is queued.
 unsafe impl OpCode for ReadsIntoItself {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Read::new(types::Fd(self.fd), self.inline.as_mut_ptr(), 16).build()
+    type Output = ();
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        Some(opcode::Read::new(types::Fd(self.fd), self.inline.as_mut_ptr(), 16).build())
     }
-    fn mode(&self) -> Mode {
-        Mode::Readiness {
-            fd: self.fd,
-            interest: Interest::Readable,
-            full: 16,
-        }
+    fn mode(&self) -> Mode<'_> {
+        Mode::Now
     }
     fn call(&mut self) -> Result<usize, Errno> {
         Err(Errno::EAGAIN)
     }
+    fn finish(self, _: std::io::Result<usize>) {}
 }
 
 #[test]
@@ -42,7 +41,7 @@ fn an_entry_pointing_into_its_own_op_is_refused() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let _ = Op::new(ReadsIntoItself {
+        Op::new(ReadsIntoItself {
             fd: 0,
             inline: [0; 16],
         })

@@ -2,7 +2,8 @@
 //! epoll too (where there is no ring), so both reactors keep the same promise: every op
 //! completes exactly once.
 
-use coreloop_runtime::op::{Op, Position, nop::Nop, read::Read};
+use coreloop_runtime::op::{Position, SharedFd, nop::Nop, read::Read};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::io::{pipe, write};
 use coreloop_runtime::testing::run_with;
 use coreloop_runtime::{ReactorKind, Runtime, reactor_stats, spawn, yield_now};
@@ -24,8 +25,7 @@ async fn many_at_once(n: usize) {
         .map(|_| {
             let done = done.clone();
             spawn(async move {
-                let c = Op::new(Nop).await;
-                c.result.unwrap();
+                Op::new(Nop).await.unwrap();
                 done.set(done.get() + 1);
             })
         })
@@ -57,15 +57,15 @@ fn cq_of_four_with_a_thousand_in_flight_all_complete() {
             // A thousand 1-byte reads wait on one pipe, then one write makes them all complete
             // in the same burst: far more completions than the CQ's four slots.
             let (r, w) = pipe(true).unwrap();
-            let fd = r.raw();
+            let fd = SharedFd::new(r);
             let got = Rc::new(Cell::new(0usize));
             let handles: Vec<_> = (0..1_000)
                 .map(|_| {
                     let got = got.clone();
+                    let fd = fd.clone();
                     spawn(async move {
-                        let c =
-                            Op::new(Read::new(fd, Vec::with_capacity(1), Position::Stream)).await;
-                        let (res, buf) = c.data.finish(c.result);
+                        let read = Read::new(&fd, Vec::with_capacity(1), Position::Stream);
+                        let (res, buf) = Op::new(read).await;
                         assert_eq!(res.unwrap(), 1);
                         assert_eq!(buf, b"x");
                         got.set(got.get() + 1);
@@ -88,7 +88,7 @@ fn cq_of_four_with_a_thousand_in_flight_all_complete() {
                 let s = reactor_stats().unwrap();
                 assert!(s.cq_overflows > 0, "the CQ really overflowed: {s:?}");
             }
-            drop(r);
+            drop(fd);
         });
     }
 }

@@ -3,29 +3,29 @@
 //!
 //! `cargo run --release -p coreloop-benches --bin pingpong -- [--rounds N] [--reactor uring|epoll|both] [--repeat K]`
 
-use coreloop_runtime::op::{Op, Position, read::Read, write::Write};
+use coreloop_runtime::op::{Position, SharedFd, read::Read, write::Write};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, socketpair};
 use coreloop_runtime::{ReactorKind, Runtime, reactor_stats, spawn};
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-async fn bounce(fd: RawFd, rounds: u64, serve: bool) {
+async fn bounce(fd: SharedFd, rounds: u64, serve: bool) {
+    let fd = &fd;
     // Larger than a message, as a real server reads: a short read tells the epoll reactor the
     // socket is drained, so it waits for the next edge instead of trying (and failing) again.
     let mut buf = Vec::with_capacity(64);
     for _ in 0..rounds {
         if !serve {
-            let c = Op::new(Write::new(fd, b"x".as_slice(), Position::Stream)).await;
-            assert_eq!(c.result.expect("ping write"), 1);
+            let (res, _) = Op::new(Write::new(fd, b"x".as_slice(), Position::Stream)).await;
+            assert_eq!(res.expect("ping write"), 1);
         }
         buf.clear();
-        let c = Op::new(Read::new(fd, buf, Position::Stream)).await;
-        let (res, b) = c.data.finish(c.result);
+        let (res, b) = Op::new(Read::new(fd, buf, Position::Stream)).await;
         assert_eq!(res.expect("read"), 1, "peer closed early");
         buf = b;
         if serve {
-            let c = Op::new(Write::new(fd, b"y".as_slice(), Position::Stream)).await;
-            assert_eq!(c.result.expect("pong write"), 1);
+            let (res, _) = Op::new(Write::new(fd, b"y".as_slice(), Position::Stream)).await;
+            assert_eq!(res.expect("pong write"), 1);
         }
     }
 }
@@ -40,23 +40,12 @@ fn one(kind: ReactorKind, rounds: u64) -> (Duration, coreloop_runtime::ReactorSt
         let (a, b) = socketpair(AF_UNIX, SOCK_STREAM, 0).expect("socketpair");
         let before = reactor_stats().unwrap();
         let start = Instant::now();
-        let server = spawn(bounce(b.raw(), rounds, true));
-        bounce(a.raw(), rounds, false).await;
+        let server = spawn(bounce(SharedFd::new(b), rounds, true));
+        bounce(SharedFd::new(a), rounds, false).await;
         server.await.expect("server task");
         let elapsed = start.elapsed();
         let after = reactor_stats().unwrap();
-        let d = coreloop_runtime::ReactorStats {
-            reactor_syscalls: after.reactor_syscalls - before.reactor_syscalls,
-            op_syscalls: after.op_syscalls - before.op_syscalls,
-            eagain: after.eagain - before.eagain,
-            submitted: after.submitted - before.submitted,
-            completions: after.completions - before.completions,
-            events: after.events - before.events,
-            unparks: after.unparks - before.unparks,
-            parks: after.parks - before.parks,
-            cq_overflows: after.cq_overflows - before.cq_overflows,
-            abandoned: after.abandoned - before.abandoned,
-        };
+        let d = after.since(&before);
         (elapsed, d)
     })
 }

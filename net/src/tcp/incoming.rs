@@ -2,8 +2,8 @@
 
 use super::TcpStream;
 use crate::socket::Socket;
-use coreloop_runtime::op::Op;
 use coreloop_runtime::op::accept::Accept;
+use coreloop_runtime::reactor::Op;
 use futures_core::Stream;
 use std::future::Future;
 use std::io;
@@ -28,11 +28,12 @@ impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let fd = self.sock.raw();
-        let op = self.op.get_or_insert_with(|| Op::new(Accept::new(fd)));
-        let c = std::task::ready!(Pin::new(op).poll(cx));
+        let sock = self.sock;
+        let op = self
+            .op
+            .get_or_insert_with(|| Op::new(Accept::new(sock.fd())));
+        let res = std::task::ready!(Pin::new(op).poll(cx));
         self.op = None;
-        let res = c.data.finish(c.result);
         Poll::Ready(Some(
             res.map(|(fd, _)| TcpStream::from_socket(Socket::from_owned(fd))),
         ))

@@ -61,8 +61,8 @@ impl TcpListener {
     }
 
     /// Gives the listener back as std's (still non-blocking).
-    pub fn into_std(self) -> std::net::TcpListener {
-        self.sock.into_std().into()
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        self.sock.into_std().map(Into::into)
     }
 }
 

@@ -140,9 +140,11 @@ impl TcpStream {
         Ok(TcpStream::from_socket(Socket::from_std(s.into())?))
     }
 
-    /// Gives the stream back as std's (still non-blocking). The reactor forgets it first.
-    pub fn into_std(self) -> std::net::TcpStream {
-        self.sock.into_std().into()
+    /// Gives the stream back as std's (still non-blocking), out of this core's epoll set, to
+    /// move it to another core. `ResourceBusy` while a dropped operation on it is still being
+    /// cancelled by the kernel.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.sock.into_std().map(Into::into)
     }
 }
 

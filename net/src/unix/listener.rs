@@ -44,8 +44,8 @@ impl UnixListener {
         })
     }
 
-    pub fn into_std(self) -> std::os::unix::net::UnixListener {
-        self.sock.into_std().into()
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        self.sock.into_std().map(Into::into)
     }
 }
 

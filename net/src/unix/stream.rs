@@ -7,7 +7,7 @@ use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteVectoredRent
 use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, scm_rights, scm_rights_space};
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 
 /// A Unix stream connection. Sends never raise `SIGPIPE`.
@@ -57,8 +57,11 @@ impl UnixStream {
 
     /// Sends `buf` with duplicates of `fds` attached (one `SCM_RIGHTS` message). The
     /// descriptors stay open here. At least one byte must be sent with them.
-    pub async fn send_fds<B: IoBuf>(&self, fds: &[RawFd], buf: B) -> BufResult<usize, B> {
-        let (res, mut bufs) = self.sock.sendmsg(vec![buf], None, scm_rights(fds)).await;
+    pub async fn send_fds<B: IoBuf>(&self, fds: &[BorrowedFd<'_>], buf: B) -> BufResult<usize, B> {
+        // The control message carries the numbers; the borrows keep them open until it is
+        // built, and the kernel takes its own references when it queues the message.
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let (res, mut bufs) = self.sock.sendmsg(vec![buf], None, scm_rights(&raw)).await;
         (res, bufs.pop().expect("sendmsg gives its buffers back"))
     }
 
@@ -97,8 +100,8 @@ impl UnixStream {
         })
     }
 
-    pub fn into_std(self) -> std::os::unix::net::UnixStream {
-        self.sock.into_std().into()
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.sock.into_std().map(Into::into)
     }
 }
 

@@ -162,3 +162,31 @@ unsafe impl IoBuf for String {
         self.capacity()
     }
 }
+
+/// Records that the kernel wrote `n` bytes into the spare capacity of `bufs`, in order, each
+/// right after its initialized bytes; `room` is how much spare capacity each one had when the
+/// op was made. The one place a kernel-reported count becomes a buffer length: a count larger
+/// than the room given (a `MSG_TRUNC` receive reports the datagram's real length) is clamped,
+/// so a buffer's length never passes its capacity. Returns how many bytes were recorded.
+///
+/// # Safety
+/// The kernel must have filled the rooms in order with the first `n` bytes (clamped to the
+/// total room), each room starting right after its buffer's initialized bytes, which have not
+/// changed since.
+pub(crate) unsafe fn commit_filled<'a, B: IoBufMut + 'a>(
+    bufs: impl IntoIterator<Item = (&'a mut B, usize)>,
+    n: usize,
+) -> usize {
+    let mut left = n;
+    let mut recorded = 0;
+    for (b, room) in bufs {
+        let got = left.min(room);
+        let init = b.bytes_init();
+        // SAFETY: the caller's promise: `got` bytes right after the initialized ones were
+        // written, and got <= room <= bytes_total - init.
+        unsafe { b.set_init(init + got) };
+        left -= got;
+        recorded += got;
+    }
+    recorded
+}

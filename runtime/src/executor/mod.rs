@@ -1,6 +1,6 @@
 //! The per-core executor.
 //!
-//! One thread per core, one [`Core`](context::Core) per thread: a local run queue, a table of
+//! One thread per core, one `Core` per thread: a local run queue, a table of
 //! its live tasks, its timers and its reactor. Tasks spawned with [`spawn`] stay on their core
 //! and may be `!Send`. Work crosses cores only through [`spawn_on`]: the task goes into the
 //! target core's remote queue (lock-free, `crossbeam-queue`), and the target's eventfd is
@@ -13,22 +13,20 @@
 //! Fairness: after every 61 task polls the core looks at its reactor without blocking, and
 //! after 256 it looks at its remote queue and its `block_on` future again.
 
-pub(crate) mod context;
+pub(crate) mod core;
 mod join;
-pub(crate) mod pool;
 mod runtime;
 mod shared;
 mod task;
 
 pub use join::{JoinError, JoinHandle};
-pub use pool::spawn_blocking;
 pub use runtime::{Builder, CoreInfo, Runtime};
 
 use crate::reactor::{ReactorKind, ReactorStats};
 use join::{JoinInner, TaskFuture};
 use std::future::Future;
 use std::io;
-use std::sync::atomic::Ordering;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll, Waker};
 
 /// Spawns a task on the current core. The future may be `!Send`: it never leaves this core.
@@ -40,7 +38,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::with_current(|core| core.spawn(fut))
+    core::with_current(|core| core.spawn(fut))
         .expect("coreloop::spawn needs a coreloop runtime on this thread (Runtime::block_on)")
 }
 
@@ -53,24 +51,30 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let target = context::with_current(|core| core.siblings.get(index).cloned())
-        .ok_or_else(context::no_runtime_error)?
+    let target = core::with_current(|core| core.siblings.get(index).cloned())
+        .ok_or_else(core::no_runtime_error)?
         .ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("spawn_on: this runtime has no core {index}"),
             )
         })?;
-    if target.closed.load(Ordering::Acquire) {
-        return Err(io::Error::new(
+    let closed = || {
+        io::Error::new(
             io::ErrorKind::BrokenPipe,
             format!("spawn_on: core {index} has shut down"),
-        ));
+        )
+    };
+    if target.is_closed() {
+        return Err(closed());
     }
     let join = JoinInner::new();
     let task = task::Task::new(target.clone(), Box::pin(TaskFuture::new(fut, join.clone())));
     let waker = Waker::from(task.clone());
-    target.push_remote(task);
+    if !target.push_remote(task) {
+        // It closed meanwhile: the task was dropped (its handle would say cancelled).
+        return Err(closed());
+    }
     Ok(JoinHandle::new(join, Some(waker)))
 }
 
@@ -90,31 +94,54 @@ pub async fn yield_now() {
 
 /// The index of the current core in its runtime, if a runtime runs on this thread.
 pub fn current_core() -> Option<usize> {
-    context::with_current(|core| core.shared.index)
+    core::with_current(|core| core.shared.index)
 }
 
 /// How many cores the current runtime has.
 pub fn core_count() -> Option<usize> {
-    context::with_current(|core| core.siblings.len())
+    core::with_current(|core| core.siblings.len())
 }
 
 /// The reactor the current core runs.
 pub fn current_reactor() -> Option<ReactorKind> {
-    context::with_current(|core| core.driver.borrow().kind())
+    core::with_current(|core| core.reactor.kind())
 }
 
 /// What the current core's reactor has done so far.
 pub fn reactor_stats() -> Option<ReactorStats> {
-    context::with_current(|core| core.driver.borrow().stats)
+    core::with_current(|core| core.reactor.stats()).flatten()
 }
 
 /// How many tasks are alive on the current core.
 pub fn live_tasks() -> Option<usize> {
-    context::with_current(|core| core.live_tasks())
+    core::with_current(|core| core.live_tasks())
 }
 
-/// `fd` is about to be closed: the current core's reactor forgets it. Types that own a
-/// descriptor used with ops call this from their drop, before closing it.
-pub fn forget_fd(fd: std::os::fd::RawFd) {
-    context::forget_fd(fd);
+/// Runs `f` on the blocking pool (threads shared by every core, for work that would block a
+/// core); the handle resolves on the calling core (or anywhere). A panic in `f` comes back as
+/// `JoinError::Panicked`. If no pool thread exists and none can be started, `f` runs here, on
+/// the calling thread, rather than never.
+pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let inner = JoinInner::new();
+    let done = inner.clone();
+    let f = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+    let job_f = f.clone();
+    let queued = crate::reactor::pool::execute(Box::new(move || {
+        let f = job_f.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let r = match f {
+            Some(f) => catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::Panicked),
+            None => Err(JoinError::Cancelled),
+        };
+        Box::new(move || done.finish(r))
+    }));
+    if queued.is_err() {
+        if let Some(f) = f.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            inner.finish(catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::Panicked));
+        }
+    }
+    JoinHandle::new(inner, None)
 }

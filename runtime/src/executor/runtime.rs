@@ -1,14 +1,17 @@
 //! `Runtime` and its `Builder`.
 
-use super::context::Core;
-use super::pool::PoolHandle;
+use super::core::Core;
 use super::shared::Shared;
-use crate::reactor::{Backend, Choice, Driver, ReactorKind, epoll::EpollReactor, uring};
+use crate::reactor::unpark::Unparker;
+use crate::reactor::{Choice, Reactor, ReactorKind, Settings, uring};
 use crate::sys::sched::{self, CpuSet};
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 /// What a core is told when [`Runtime::run`] starts it.
@@ -20,6 +23,9 @@ pub struct CoreInfo {
     pub cores: usize,
     /// The CPU this core is pinned to, if pinning was asked for.
     pub cpu: Option<usize>,
+    /// The reactor this core runs (under `auto`, each core falls back on its own, and says
+    /// why through the fallback hook).
+    pub reactor: ReactorKind,
 }
 
 /// Settings for a [`Runtime`].
@@ -103,6 +109,14 @@ impl Builder {
 
     /// Checks the settings, decides the reactor (trying io_uring for `uring`/`auto`), and sets
     /// up core 0 on this thread for [`Runtime::block_on`].
+    fn settings(&self) -> Settings {
+        Settings {
+            ring_entries: self.ring_entries,
+            cq_entries: self.cq_entries,
+            epoll_events: self.epoll_events,
+        }
+    }
+
     pub fn build(mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
         if self.cores == 0 || self.cores > 1024 {
@@ -146,11 +160,12 @@ impl Builder {
         } else {
             None
         };
-        let shared = Shared::new(0)?;
+        let unparker = Arc::new(Unparker::new()?);
+        let shared = Shared::new(0, unparker.clone());
         let siblings: Arc<[Arc<Shared>]> = Arc::from(vec![shared.clone()]);
-        let (driver, choice) = make_driver(&self, self.reactor, &shared)?;
+        let (reactor, choice) = Reactor::build(self.reactor, &self.settings(), unparker)?;
         let decided = choice.running;
-        let core = Core::new(shared, siblings, driver, self.shutdown_timeout);
+        let core = Core::new(shared, siblings, reactor, self.shutdown_timeout);
         Ok(Runtime {
             cfg: self,
             decided,
@@ -159,60 +174,6 @@ impl Builder {
             cpus,
             _not_send: PhantomData,
         })
-    }
-}
-
-/// Builds a core's reactor of `kind`, falling back from io_uring for `Auto`.
-fn make_driver(
-    cfg: &Builder,
-    kind: ReactorKind,
-    shared: &Arc<Shared>,
-) -> io::Result<(Driver, Choice)> {
-    let pool = PoolHandle::new(shared.clone());
-    let epoll = |reason: Option<String>| -> io::Result<(Driver, Choice)> {
-        let r = EpollReactor::new(shared.unpark_fd.raw(), cfg.epoll_events)?;
-        let choice = Choice {
-            requested: kind,
-            running: ReactorKind::Epoll,
-            reason,
-        };
-        Ok((
-            Driver::new(Backend::Epoll(r), PoolHandle::new(shared.clone())),
-            choice,
-        ))
-    };
-    match kind {
-        ReactorKind::Epoll => epoll(None),
-        ReactorKind::Uring | ReactorKind::Auto => {
-            match uring::build(cfg.ring_entries, cfg.cq_entries, shared.unpark_fd.raw()) {
-                Ok(r) => {
-                    let choice = Choice {
-                        requested: kind,
-                        running: ReactorKind::Uring,
-                        reason: None,
-                    };
-                    Ok((Driver::new(Backend::Uring(r), pool), choice))
-                }
-                Err(refusal) if kind == ReactorKind::Uring => {
-                    let msg = format!(
-                        "coreloop: io_uring was asked for but refused: {}",
-                        refusal.reason
-                    );
-                    Err(match refusal.errno {
-                        Some(e) => io::Error::new(io::Error::from(e).kind(), msg),
-                        None => io::Error::new(io::ErrorKind::Unsupported, msg),
-                    })
-                }
-                Err(refusal) => {
-                    let (driver, choice) = epoll(Some(format!(
-                        "io_uring unavailable, using epoll: {}",
-                        refusal.reason
-                    )))?;
-                    crate::reactor::report_fallback(&choice);
-                    Ok((driver, choice))
-                }
-            }
-        }
     }
 }
 
@@ -249,10 +210,7 @@ impl Runtime {
 
     /// The io_uring set-up of core 0, if it runs io_uring.
     pub fn uring_setup(&self) -> Option<uring::Setup> {
-        match &self.core.driver.borrow().backend {
-            Backend::Uring(r) => Some(r.setup().clone()),
-            Backend::Epoll(_) => None,
-        }
+        self.core.reactor.uring_setup()
     }
 
     /// Runs `fut` on this thread (core 0) until it finishes, with every task it spawns.
@@ -268,82 +226,226 @@ impl Runtime {
 
     /// What core 0's reactor has done so far.
     pub fn stats(&self) -> crate::reactor::ReactorStats {
-        self.core.driver.borrow().stats
+        self.core.reactor.stats().unwrap_or_default()
     }
 
     /// Starts one thread per core, each with its own reactor, runs `f(info)` on every core
     /// and returns the outputs in core order. A core whose future finishes early keeps
     /// running its tasks (and whatever `spawn_on` sends it) until every core's future has
-    /// finished. A panic on a core is reported as an error that names the core and the
-    /// message.
+    /// finished.
+    ///
+    /// A core that fails — cannot start (pinning or reactor set-up refused) or panics — stops
+    /// the whole runtime at once: the other cores drop their futures and tasks, and the error
+    /// names the failed core and why. (Use [`try_run`](Runtime::try_run) to stop as well when
+    /// a core's future returns an error.)
+    ///
+    /// # Panics
+    /// If called from inside a coreloop runtime (it would block that core).
     pub fn run<F, Fut>(&self, f: F) -> io::Result<Vec<Fut::Output>>
     where
         F: Fn(CoreInfo) -> Fut + Send + Sync,
         Fut: Future,
         Fut::Output: Send,
     {
+        self.run_cores(f, |_| None)
+    }
+
+    /// As [`run`](Runtime::run), for futures that return a `Result`: the first core whose
+    /// future returns an error stops every core, and that error (with its core) is returned.
+    pub fn try_run<F, Fut, T, E>(&self, f: F) -> io::Result<Vec<T>>
+    where
+        F: Fn(CoreInfo) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T, E>>,
+        T: Send,
+        E: std::fmt::Display + Send,
+    {
+        let outs = self.run_cores(f, |out: &Result<T, E>| {
+            out.as_ref().err().map(|e| e.to_string())
+        })?;
+        outs.into_iter()
+            .enumerate()
+            .map(|(i, r)| r.map_err(|e| io::Error::other(format!("core {i}: {e}"))))
+            .collect()
+    }
+
+    fn run_cores<F, Fut>(
+        &self,
+        f: F,
+        failed: impl Fn(&Fut::Output) -> Option<String> + Sync,
+    ) -> io::Result<Vec<Fut::Output>>
+    where
+        F: Fn(CoreInfo) -> Fut + Send + Sync,
+        Fut: Future,
+        Fut::Output: Send,
+    {
+        assert!(
+            crate::executor::core::with_current(|_| ()).is_none(),
+            "coreloop: cannot start a runtime from within a runtime (Runtime::run was called \
+             from a core's thread); run it from a thread of its own"
+        );
         let n = self.cfg.cores;
-        let shared: Vec<Arc<Shared>> = (0..n).map(Shared::new).collect::<io::Result<_>>()?;
-        let siblings: Arc<[Arc<Shared>]> = Arc::from(shared);
+        let unparkers: Vec<Arc<Unparker>> = (0..n)
+            .map(|_| Unparker::new().map(Arc::new))
+            .collect::<io::Result<_>>()?;
+        let siblings: Arc<[Arc<Shared>]> = unparkers
+            .iter()
+            .enumerate()
+            .map(|(i, u)| Shared::new(i, u.clone()))
+            .collect::<Vec<_>>()
+            .into();
         let f = &f;
+        let failed = &failed;
         let barrier = &Barrier::new(n);
+        let stop = &Stop::new(siblings.clone());
         let cfg = &self.cfg;
-        let decided = self.decided;
+        let settings = &self.cfg.settings();
+        // Every core asks for what core 0 was asked for, and falls back on its own under auto.
+        let kind = cfg.reactor;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .map(|i| {
-                    let siblings = siblings.clone();
-                    let cpu = self.cpus.as_ref().map(|c| c[i]);
-                    std::thread::Builder::new()
-                        .name(format!("coreloop-core-{i}"))
-                        .spawn_scoped(scope, move || -> io::Result<Fut::Output> {
+            let mut handles = Vec::with_capacity(n);
+            for (i, unparker) in unparkers.into_iter().enumerate() {
+                let siblings = siblings.clone();
+                let cpu = self.cpus.as_ref().map(|c| c[i]);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("coreloop-core-{i}"))
+                    .spawn_scoped(scope, move || -> Result<Fut::Output, String> {
+                        // However this core ends, it counts as arrived, so no other core waits
+                        // for it forever.
+                        let arrival = barrier.arriving();
+                        crate::sys::inherit_plan();
+                        let start = || -> io::Result<Core> {
                             if let Some(cpu) = cpu {
                                 let mut set = CpuSet::new();
                                 set.set(cpu);
                                 sched::sched_setaffinity(0, &set)?;
                             }
                             let shared = siblings[i].clone();
-                            // Every core runs what core 0 decided: no second fallback message.
-                            let (driver, _) = make_driver(cfg, decided, &shared)?;
-                            let core = Core::new(shared, siblings, driver, cfg.shutdown_timeout);
-                            // However this core's future ends, it counts as arrived, so no
-                            // other core waits for it forever.
-                            let arrival = barrier.arriving();
+                            let (reactor, _) = Reactor::build(kind, settings, unparker)?;
+                            Ok(Core::new(shared, siblings, reactor, cfg.shutdown_timeout))
+                        };
+                        let core = match start() {
+                            Ok(core) => core,
+                            Err(e) => {
+                                let msg = format!("core {i} could not start: {e}");
+                                stop.fail(msg.clone());
+                                return Err(msg);
+                            }
+                        };
+                        let info = CoreInfo {
+                            index: i,
+                            cores: n,
+                            cpu,
+                            reactor: core.reactor.kind(),
+                        };
+                        let ran = catch_unwind(AssertUnwindSafe(|| {
                             core.block_on(async {
-                                let out = f(CoreInfo {
-                                    index: i,
-                                    cores: n,
-                                    cpu,
-                                })
-                                .await;
-                                arrival.arrive_and_wait().await;
-                                out
+                                let out = stop.unless_stopped(f(info)).await?;
+                                if let Some(why) = failed(&out) {
+                                    stop.fail(format!("core {i}: {why}"));
+                                    return Some(out);
+                                }
+                                arrival.arrive();
+                                stop.unless_stopped(arrival.wait()).await?;
+                                Some(out)
                             })
-                        })
-                })
-                .collect::<io::Result<_>>()?;
-            let mut out = Vec::with_capacity(n);
-            let mut failures = Vec::new();
-            for (i, h) in handles.into_iter().enumerate() {
-                match h.join() {
-                    Ok(Ok(v)) => out.push(v),
-                    Ok(Err(e)) => failures.push(format!("core {i}: {e}")),
-                    Err(p) => {
-                        let msg = p
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| p.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "(non-string panic payload)".into());
-                        failures.push(format!("core {i} panicked: {msg}"));
+                        }));
+                        let out = match ran {
+                            Ok(Ok(Some(out))) => Ok(out),
+                            Ok(Ok(None)) => Err(format!("core {i} stopped: {}", stop.reason())),
+                            Ok(Err(e)) => Err(format!("core {i}: the reactor failed: {e}")),
+                            Err(p) => Err(format!("core {i} panicked: {}", panic_message(&*p))),
+                        };
+                        if let Err(msg) = &out {
+                            stop.fail(msg.clone());
+                        }
+                        drop(core);
+                        out
+                    });
+                match spawned {
+                    Ok(h) => handles.push(h),
+                    Err(e) => {
+                        stop.fail(format!("core {i}: no thread could be started: {e}"));
+                        // The cores not started count as arrived.
+                        for _ in i..n {
+                            barrier.arrive_one();
+                        }
+                        break;
                     }
                 }
             }
-            if failures.is_empty() {
-                Ok(out)
-            } else {
-                Err(io::Error::other(failures.join("; ")))
+            let results: Vec<_> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| Err(panic_message(&*p))))
+                .collect();
+            if let Some(first) = stop.first_failure() {
+                return Err(io::Error::other(first));
             }
+            results
+                .into_iter()
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(io::Error::other)
         })
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic payload)".into())
+}
+
+/// Stops every core of [`Runtime::run`] at once when one fails: it wakes every core's
+/// `block_on` future, which sees the flag.
+struct Stop {
+    stopped: AtomicBool,
+    first: Mutex<Option<String>>,
+    cores: Arc<[Arc<Shared>]>,
+}
+
+impl Stop {
+    fn new(cores: Arc<[Arc<Shared>]>) -> Stop {
+        Stop {
+            stopped: AtomicBool::new(false),
+            first: Mutex::new(None),
+            cores,
+        }
+    }
+
+    /// Records the first failure and wakes every core's `block_on` future.
+    fn fail(&self, why: String) {
+        {
+            let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+            if first.is_none() {
+                *first = Some(why);
+            }
+            self.stopped.store(true, Ordering::Release);
+        }
+        for core in self.cores.iter() {
+            core.wake_main();
+        }
+    }
+
+    fn first_failure(&self) -> Option<String> {
+        self.first.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn reason(&self) -> String {
+        self.first_failure()
+            .unwrap_or_else(|| "the runtime stopped".into())
+    }
+
+    /// `fut`'s output, or `None` once the runtime is stopped. Only for a core's `block_on`
+    /// future, which `fail` wakes.
+    async fn unless_stopped<T>(&self, fut: impl Future<Output = T>) -> Option<T> {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            if self.stopped.load(Ordering::Acquire) {
+                return Poll::Ready(None);
+            }
+            fut.as_mut().poll(cx).map(Some)
+        })
+        .await
     }
 }
 
@@ -373,8 +475,8 @@ impl Barrier {
         }
     }
 
-    /// A guard that arrives when dropped (a core whose future panicked), unless
-    /// [`Arrival::arrive_and_wait`] arrived first.
+    /// A guard that arrives when dropped (a core that failed), unless [`Arrival::arrive`]
+    /// arrived first.
     fn arriving(&self) -> Arrival<'_> {
         Arrival {
             barrier: self,
@@ -388,10 +490,23 @@ struct Arrival<'a> {
     arrived: std::cell::Cell<bool>,
 }
 
+impl Barrier {
+    /// A core that never started counts as arrived.
+    fn arrive_one(&self) {
+        self.arrive();
+    }
+}
+
 impl Arrival<'_> {
-    async fn arrive_and_wait(&self) {
-        self.arrived.set(true);
-        self.barrier.arrive();
+    /// This core's future finished.
+    fn arrive(&self) {
+        if !self.arrived.replace(true) {
+            self.barrier.arrive();
+        }
+    }
+
+    /// Waits for every other core's future to finish.
+    async fn wait(&self) {
         std::future::poll_fn(|cx| {
             let mut s = self.barrier.state.lock().unwrap_or_else(|e| e.into_inner());
             if s.0 == 0 {

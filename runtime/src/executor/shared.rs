@@ -1,8 +1,8 @@
-//! The part of a core that other threads may reach: its remote queue, its completion queue
-//! (from the blocking pool) and its unpark eventfd.
+//! The part of a core that other threads may reach: its remote queue, its `block_on` flag and
+//! its reactor's [`Unparker`].
 
 use super::task::Task;
-use crate::sys::{Errno, OwnedFd, eventfd};
+use crate::reactor::unpark::Unparker;
 use crossbeam_queue::SegQueue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
@@ -15,74 +15,69 @@ pub(crate) struct Shared {
     /// This core's index in its runtime.
     pub(crate) index: usize,
     remote: SegQueue<Arc<Task>>,
-    completions: SegQueue<(u64, Result<usize, Errno>)>,
-    /// Set by the core just before it blocks; whoever takes it down writes the eventfd.
-    parked: AtomicBool,
     /// The block_on future was woken.
     pub(crate) main_woken: AtomicBool,
-    /// The core has shut down: nothing sent here will run.
-    pub(crate) closed: AtomicBool,
-    pub(crate) unpark_fd: OwnedFd,
+    /// The core has shut down (or is shutting down): nothing sent here will run.
+    closed: AtomicBool,
+    pub(crate) unparker: Arc<Unparker>,
 }
 
 impl Shared {
-    pub(crate) fn new(index: usize) -> std::io::Result<Arc<Shared>> {
-        Ok(Arc::new(Shared {
+    pub(crate) fn new(index: usize, unparker: Arc<Unparker>) -> Arc<Shared> {
+        Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             index,
             remote: SegQueue::new(),
-            completions: SegQueue::new(),
-            parked: AtomicBool::new(false),
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
-            unpark_fd: eventfd::eventfd(0, eventfd::EFD_NONBLOCK)?,
-        }))
+            unparker,
+        })
     }
 
-    pub(crate) fn push_remote(&self, task: Arc<Task>) {
+    /// Sends a task (new, or woken on another thread) to this core. Returns false if the core
+    /// has shut down: the task was dropped here, at once.
+    ///
+    /// Dropping a task off its core is sound then: a task still queued after its core closed
+    /// either has no future left (the core dropped it, on its own thread) or never reached
+    /// its core (a `spawn_on` task, whose future is `Send`); its `JoinHandle` resolves as
+    /// cancelled. Nothing stays queued, so no task keeps this `Shared` (and its eventfd) alive
+    /// through its `owner` field.
+    pub(crate) fn push_remote(&self, task: Arc<Task>) -> bool {
         self.remote.push(task);
-        self.unpark();
+        // Pairs with the fence in `close`: either the core's last drain sees this task, or we
+        // see that it closed.
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            while let Some(t) = self.remote.pop() {
+                drop(t);
+            }
+            return false;
+        }
+        self.unparker.unpark();
+        true
     }
 
     pub(crate) fn pop_remote(&self) -> Option<Arc<Task>> {
         self.remote.pop()
     }
 
-    pub(crate) fn push_completion(&self, key: u64, res: Result<usize, Errno>) {
-        self.completions.push((key, res));
-        self.unpark();
+    pub(crate) fn has_remote(&self) -> bool {
+        !self.remote.is_empty()
     }
 
-    pub(crate) fn pop_completion(&self) -> Option<(u64, Result<usize, Errno>)> {
-        self.completions.pop()
-    }
-
-    /// Wakes the core if (and only if) it is parked: the eventfd is written once per park.
-    pub(crate) fn unpark(&self) {
-        // Pairs with the fence in `prepare_park`: either the core sees what we queued, or we
-        // see that it parked.
+    /// Marks the core shut down; after this, pushes drop their task (see `push_remote`).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
-        if self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel) {
-            let _ = eventfd::eventfd_write(self.unpark_fd.raw(), 1);
-        }
     }
 
-    /// The core is about to block. Returns false if something arrived meanwhile, in which
-    /// case it must not block.
-    pub(crate) fn prepare_park(&self) -> bool {
-        self.parked.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-        if !self.remote.is_empty()
-            || !self.completions.is_empty()
-            || self.main_woken.load(Ordering::Relaxed)
-        {
-            self.parked.store(false, Ordering::Relaxed);
-            return false;
-        }
-        true
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
-    pub(crate) fn end_park(&self) {
-        self.parked.store(false, Ordering::Relaxed);
+    /// Wakes the core's `block_on` future from any thread.
+    pub(crate) fn wake_main(&self) {
+        self.main_woken.store(true, Ordering::Release);
+        self.unparker.unpark();
     }
 }

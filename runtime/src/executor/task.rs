@@ -1,6 +1,6 @@
 //! A task: a future that lives on one core, with a waker any thread may use.
 
-use super::context;
+use super::core;
 use super::shared::Shared;
 use std::cell::UnsafeCell;
 use std::future::Future;
@@ -106,13 +106,14 @@ pub(crate) fn schedule(task: Arc<Task>) {
         return;
     }
     let mut task = Some(task);
-    context::with_current(|core| {
+    core::with_current(|core| {
         if core.shared.id == task.as_ref().expect("not taken yet").owner.id {
             core.push_local(task.take().expect("not taken yet"));
         }
     });
     if let Some(task) = task {
         let owner = task.owner.clone();
-        owner.push_remote(task);
+        // A core that shut down drops the task at once (see `Shared::push_remote`).
+        let _ = owner.push_remote(task);
     }
 }

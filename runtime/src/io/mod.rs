@@ -1,4 +1,4 @@
-//! Ownership-passing I/O traits, the loops that finish short transfers, and [`IoFd`].
+//! Ownership-passing I/O traits and the loops that finish short transfers.
 //!
 //! Every read and write takes its buffer by value and gives it back with the result, as
 //! io_uring needs: `let (res, buf) = stream.read(buf).await;`. A read **appends**: it fills
@@ -9,10 +9,6 @@
 //! [`AsyncReadRentExt::read_exact`], [`AsyncWriteRentExt::write_all`] and
 //! [`AsyncWriteVectoredRentExt::write_all_vectored`] finish short transfers; they are written
 //! once, here, and serve every stream on both reactors.
-
-mod fd;
-
-pub use fd::IoFd;
 
 use crate::buf::{IoBuf, IoBufMut, Slice};
 use std::future::Future;

@@ -1,7 +1,7 @@
 //! `Accept`: accept4(2) of one connection, always `SOCK_CLOEXEC | SOCK_NONBLOCK`, with the
 //! peer's address written into storage the op owns.
 
-use super::{Interest, Mode, OpCode};
+use super::{Interest, Mode, OpCode, SharedFd};
 use crate::sys::socket::{self, SOCK_CLOEXEC, SOCK_NONBLOCK, SockAddr};
 use crate::sys::{Errno, OwnedFd};
 use io_uring::{opcode, squeue, types};
@@ -9,47 +9,42 @@ use std::io;
 use std::os::fd::RawFd;
 
 pub struct Accept {
-    fd: RawFd,
+    fd: SharedFd,
     /// The peer's address: the kernel fills the storage and overwrites the length. Boxed, so
     /// it stays put if the op moves while the kernel holds the entry.
     addr: Box<SockAddr>,
 }
 
 impl Accept {
-    pub fn new(fd: RawFd) -> Accept {
+    pub fn new(fd: &SharedFd) -> Accept {
         Accept {
-            fd,
+            fd: fd.clone(),
             addr: Box::new(SockAddr::empty()),
         }
-    }
-
-    /// The new connection and its peer's address.
-    pub fn finish(self, res: io::Result<usize>) -> io::Result<(OwnedFd, SockAddr)> {
-        let fd = res? as RawFd;
-        // SAFETY: a successful accept returns a new descriptor that only this op's owner holds.
-        let fd = unsafe { OwnedFd::from_raw(fd) };
-        Ok((fd, *self.addr))
     }
 }
 
 // SAFETY: the address storage and its length are in a box the op owns: valid for the kernel's
 // writes, and unmoved if the op moves, for as long as the op lives.
 unsafe impl OpCode for Accept {
+    type Output = io::Result<(OwnedFd, SockAddr)>;
+
     const YIELDS_FD: bool = true;
 
-    fn sqe(&mut self) -> squeue::Entry {
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let (addr, len) = self.addr.as_mut_parts();
-        opcode::Accept::new(types::Fd(self.fd), addr.cast(), len)
+        let entry = opcode::Accept::new(types::Fd(self.fd.raw()), addr.cast(), len)
             .flags((SOCK_CLOEXEC | SOCK_NONBLOCK) as i32)
-            .build()
+            .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
-        // full = 0: a result (a descriptor number) never says whether the queue is empty.
+    fn mode(&self) -> Mode<'_> {
+        // A result (a descriptor number) never says whether the queue is empty.
         Mode::Readiness {
-            fd: self.fd,
+            fd: &self.fd,
             interest: Interest::Readable,
-            full: 0,
+            drained_below: None,
         }
     }
 
@@ -57,7 +52,15 @@ unsafe impl OpCode for Accept {
         let (addr, len) = self.addr.as_mut_parts();
         // SAFETY: addr and len point into the op's boxed address, which outlives the call, and
         // len holds its capacity.
-        let fd = unsafe { socket::accept_raw(self.fd, addr, len, 0) }?;
+        let fd = unsafe { socket::accept_raw(self.fd.raw(), addr, len, 0) }?;
         Ok(fd.into_raw() as usize)
+    }
+
+    /// The new connection and its peer's address.
+    fn finish(self, res: io::Result<usize>) -> Self::Output {
+        let fd = res? as RawFd;
+        // SAFETY: a successful accept returns a new descriptor that only this op's owner holds.
+        let fd = unsafe { OwnedFd::from_raw(fd) };
+        Ok((fd, *self.addr))
     }
 }

@@ -8,14 +8,14 @@
 //! `ECONNREFUSED`). The re-connect is needed, not just tidy: the epoll reactor treats a newly
 //! registered fd as ready both ways, so the first wake-up proves nothing.
 
-use super::{Interest, Mode, OpCode};
+use super::{Interest, Mode, OpCode, SharedFd};
 use crate::sys::Errno;
 use crate::sys::socket::{self, ConnectStatus, SockAddr};
 use io_uring::{opcode, squeue, types};
-use std::os::fd::RawFd;
+use std::io;
 
 pub struct Connect {
-    fd: RawFd,
+    fd: SharedFd,
     /// Boxed, so it stays put if the op moves while the kernel holds the entry.
     addr: Box<SockAddr>,
     /// A connect(2) was already made on the readiness path.
@@ -23,9 +23,9 @@ pub struct Connect {
 }
 
 impl Connect {
-    pub fn new(fd: RawFd, addr: SockAddr) -> Connect {
+    pub fn new(fd: &SharedFd, addr: SockAddr) -> Connect {
         Connect {
-            fd,
+            fd: fd.clone(),
             addr: Box::new(addr),
             started: false,
         }
@@ -35,31 +35,38 @@ impl Connect {
 // SAFETY: the address is in a box the op owns, readable for its length and unmoved if the op
 // moves, for as long as the op lives.
 unsafe impl OpCode for Connect {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Connect::new(
-            types::Fd(self.fd),
+    type Output = io::Result<()>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Connect::new(
+            types::Fd(self.fd.raw()),
             self.addr.as_ptr().cast(),
             self.addr.len(),
         )
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Readiness {
-            fd: self.fd,
+            fd: &self.fd,
             interest: Interest::Writable,
-            full: 0,
+            drained_below: None,
         }
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         let again = std::mem::replace(&mut self.started, true);
         // SAFETY: the address is readable for its length for the whole call.
-        match unsafe { socket::connect_raw(self.fd, self.addr.as_ptr(), self.addr.len()) } {
+        match unsafe { socket::connect_raw(self.fd.raw(), self.addr.as_ptr(), self.addr.len()) } {
             Ok(ConnectStatus::Connected) => Ok(0),
             Ok(ConnectStatus::InProgress) | Err(Errno::EALREADY) => Err(Errno::EAGAIN),
             Err(Errno::EISCONN) if again => Ok(0),
             Err(e) => Err(e),
         }
+    }
+
+    fn finish(self, res: io::Result<usize>) -> io::Result<()> {
+        res.map(drop)
     }
 }

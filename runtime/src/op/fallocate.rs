@@ -1,12 +1,12 @@
 //! `Fallocate`: fallocate(2): reserve (or, with `FALLOC_FL_*`, punch or zero) a range.
 
-use super::{Mode, OpCode};
+use super::{Mode, OpCode, SharedFd};
 use crate::sys::{Errno, file as sys_file};
 use io_uring::{opcode, squeue, types};
-use std::os::fd::RawFd;
+use std::io;
 
 pub struct Fallocate {
-    fd: RawFd,
+    fd: SharedFd,
     mode: u32,
     offset: u64,
     len: u64,
@@ -14,9 +14,9 @@ pub struct Fallocate {
 
 impl Fallocate {
     /// `mode` 0 allocates `offset..offset + len` and extends the file if needed.
-    pub fn new(fd: RawFd, mode: u32, offset: u64, len: u64) -> Fallocate {
+    pub fn new(fd: &SharedFd, mode: u32, offset: u64, len: u64) -> Fallocate {
         Fallocate {
-            fd,
+            fd: fd.clone(),
             mode,
             offset,
             len,
@@ -26,18 +26,25 @@ impl Fallocate {
 
 // SAFETY: a fallocate entry points to no memory.
 unsafe impl OpCode for Fallocate {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Fallocate::new(types::Fd(self.fd), self.len)
+    type Output = io::Result<()>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Fallocate::new(types::Fd(self.fd.raw()), self.len)
             .offset(self.offset)
             .mode(self.mode as i32)
-            .build()
+            .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Blocking
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
-        sys_file::fallocate(self.fd, self.mode, self.offset, self.len).map(|()| 0)
+        sys_file::fallocate(self.fd.raw(), self.mode, self.offset, self.len).map(|()| 0)
+    }
+
+    fn finish(self, res: io::Result<usize>) -> io::Result<()> {
+        res.map(drop)
     }
 }

@@ -2,40 +2,45 @@
 //!
 //! io_uring has `IORING_OP_FTRUNCATE` only since Linux 6.9, and coreloop runs on older
 //! kernels; truncation is rare and quick, so rather than probing for it this op runs on the
-//! blocking pool under both reactors (see [`OpCode::uring_supported`]).
+//! blocking pool under both reactors (its [`OpCode::uring_entry`] is `None`).
 
-use super::{Mode, OpCode};
+use super::{Mode, OpCode, SharedFd};
 use crate::sys::{Errno, file as sys_file};
-use io_uring::{opcode, squeue, types};
-use std::os::fd::RawFd;
+use io_uring::squeue;
+use std::io;
 
 pub struct Ftruncate {
-    fd: RawFd,
+    fd: SharedFd,
     len: u64,
 }
 
 impl Ftruncate {
     /// Sets the file's size to `len`: cuts it, or extends it with zeros.
-    pub fn new(fd: RawFd, len: u64) -> Ftruncate {
-        Ftruncate { fd, len }
+    pub fn new(fd: &SharedFd, len: u64) -> Ftruncate {
+        Ftruncate {
+            fd: fd.clone(),
+            len,
+        }
     }
 }
 
-// SAFETY: an ftruncate entry points to no memory (and is never submitted: see the module docs).
+// SAFETY: no entry is ever made (see the module docs); `call` uses only integers.
 unsafe impl OpCode for Ftruncate {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Ftruncate::new(types::Fd(self.fd), self.len).build()
+    type Output = io::Result<()>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        None
     }
 
-    fn uring_supported(&self) -> bool {
-        false
-    }
-
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Blocking
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
-        sys_file::ftruncate(self.fd, self.len).map(|()| 0)
+        sys_file::ftruncate(self.fd.raw(), self.len).map(|()| 0)
+    }
+
+    fn finish(self, res: io::Result<usize>) -> io::Result<()> {
+        res.map(drop)
     }
 }

@@ -3,20 +3,28 @@
 use super::{Mode, OpCode};
 use crate::sys::Errno;
 use io_uring::{opcode, squeue};
+use std::io;
 
 pub struct Nop;
 
 // SAFETY: a NOP entry points to no memory.
 unsafe impl OpCode for Nop {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Nop::new().build()
+    type Output = io::Result<()>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Nop::new().build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Now
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         Ok(0)
+    }
+
+    fn finish(self, res: io::Result<usize>) -> io::Result<()> {
+        res.map(drop)
     }
 }

@@ -1,15 +1,15 @@
 //! `Read`: read(2) / pread64(2) into an owned buffer (appending to its initialized bytes).
 
-use super::{Interest, Mode, OpCode, Position};
-use crate::buf::IoBufMut;
+use super::{Interest, Mode, OpCode, Position, SharedFd, no_room_error};
+use crate::buf::{IoBufMut, commit_filled};
 use crate::io::BufResult;
 use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
+/// Reads once into the spare capacity of a buffer; resolves to the count and the buffer.
 pub struct Read<B> {
-    fd: RawFd,
+    fd: SharedFd,
     buf: B,
     pos: Position,
     /// Where the kernel writes and how much: computed once, when the op is made, so that a
@@ -19,56 +19,62 @@ pub struct Read<B> {
 }
 
 impl<B: IoBufMut> Read<B> {
-    pub fn new(fd: RawFd, mut buf: B, pos: Position) -> Read<B> {
+    /// Reads from `fd` at `pos` into `buf`, after its initialized bytes.
+    pub fn new(fd: &SharedFd, mut buf: B, pos: Position) -> Read<B> {
         let init = buf.bytes_init();
         let len = buf.bytes_total() - init;
         let ptr = buf.stable_mut_ptr().wrapping_add(init);
         Read {
-            fd,
+            fd: fd.clone(),
             buf,
             pos,
             ptr,
             len,
         }
     }
-
-    /// The buffer back, with the bytes read counted as initialized.
-    pub fn finish(mut self, res: io::Result<usize>) -> BufResult<usize, B> {
-        if let Ok(n) = res {
-            let init = self.buf.bytes_init();
-            // SAFETY: the kernel wrote n bytes right after the initialized ones.
-            unsafe { self.buf.set_init(init + n) };
-        }
-        (res, self.buf)
-    }
 }
 
 // SAFETY: ptr..ptr+len lies in `buf`'s spare capacity, which `buf` (owned by the op) keeps
-// allocated and in place while the op lives; `call` only uses ptr, len, fd and pos.
+// allocated and in place while the op lives; the descriptor is the op's own `SharedFd`;
+// `call` only uses ptr, len, the fd's number and pos.
 unsafe impl<B: IoBufMut> OpCode for Read<B> {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Read::new(
-            types::Fd(self.fd),
+    type Output = BufResult<usize, B>;
+
+    fn refusal(&self) -> Option<io::Error> {
+        (self.len == 0).then(no_room_error)
+    }
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Read::new(
+            types::Fd(self.fd.raw()),
             self.ptr,
             self.len.min(u32::MAX as usize) as u32,
         )
         .offset(self.pos.uring_offset())
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
-        self.pos.mode(self.fd, Interest::Readable, self.len)
+    fn mode(&self) -> Mode<'_> {
+        self.pos.mode(&self.fd, Interest::Readable, self.len)
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
+        let fd = self.fd.raw();
         // SAFETY: as for the trait impl: ptr is valid for len bytes of writes.
         unsafe {
             match self.pos {
-                Position::At(off) => sys_io::pread_raw(self.fd, self.ptr, self.len, off),
-                Position::Stream | Position::Cursor => {
-                    sys_io::read_raw(self.fd, self.ptr, self.len)
-                }
+                Position::At(off) => sys_io::pread_raw(fd, self.ptr, self.len, off),
+                Position::Stream | Position::Cursor => sys_io::read_raw(fd, self.ptr, self.len),
             }
         }
+    }
+
+    fn finish(mut self, res: io::Result<usize>) -> BufResult<usize, B> {
+        if let Ok(n) = res {
+            // SAFETY: the kernel wrote n bytes (clamped to len) right after the initialized ones.
+            unsafe { commit_filled([(&mut self.buf, self.len)], n) };
+        }
+        (res, self.buf)
     }
 }

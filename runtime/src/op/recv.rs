@@ -1,16 +1,20 @@
 //! `Recv`: recv(2) into an owned buffer (appending to its initialized bytes), with flags
-//! (`MSG_PEEK`, …).
+//! (`MSG_PEEK`, `MSG_TRUNC`, …).
+//!
+//! With `MSG_TRUNC` on a datagram socket the kernel reports the datagram's real length, which
+//! may exceed the room given: that count is returned as the result, and the buffer holds only
+//! what fit (its length never passes its capacity).
 
-use super::{Interest, Mode, OpCode};
-use crate::buf::IoBufMut;
+use super::{Interest, Mode, OpCode, SharedFd, no_room_error};
+use crate::buf::{IoBufMut, commit_filled};
 use crate::io::BufResult;
 use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
+/// Receives once into the spare capacity of a buffer; resolves to the count and the buffer.
 pub struct Recv<B> {
-    fd: RawFd,
+    fd: SharedFd,
     buf: B,
     flags: u32,
     ptr: *mut u8,
@@ -20,17 +24,18 @@ pub struct Recv<B> {
 }
 
 impl<B: IoBufMut> Recv<B> {
-    pub fn new(fd: RawFd, mut buf: B, flags: u32) -> Recv<B> {
+    /// Receives from `fd` into `buf`, after its initialized bytes.
+    pub fn new(fd: &SharedFd, mut buf: B, flags: u32) -> Recv<B> {
         let init = buf.bytes_init();
         let len = buf.bytes_total() - init;
         let ptr = buf.stable_mut_ptr().wrapping_add(init);
         Recv {
-            fd,
+            fd: fd.clone(),
             buf,
             flags,
             ptr,
             len,
-            drains: flags & socket::MSG_PEEK == 0,
+            drains: flags & (socket::MSG_PEEK | socket::MSG_TRUNC) == 0,
         }
     }
 
@@ -40,43 +45,48 @@ impl<B: IoBufMut> Recv<B> {
         self.drains = false;
         self
     }
-
-    /// The buffer back, with the bytes received counted as initialized.
-    pub fn finish(mut self, res: io::Result<usize>) -> BufResult<usize, B> {
-        if let Ok(n) = res {
-            let init = self.buf.bytes_init();
-            // SAFETY: the kernel wrote n bytes right after the initialized ones.
-            unsafe { self.buf.set_init(init + n) };
-        }
-        (res, self.buf)
-    }
 }
 
 // SAFETY: ptr..ptr+len lies in `buf`'s spare capacity, which `buf` (owned by the op) keeps
-// allocated and in place while the op lives.
+// allocated and in place while the op lives; the descriptor is the op's own `SharedFd`.
 unsafe impl<B: IoBufMut> OpCode for Recv<B> {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Recv::new(
-            types::Fd(self.fd),
+    type Output = BufResult<usize, B>;
+
+    fn refusal(&self) -> Option<io::Error> {
+        (self.len == 0).then(no_room_error)
+    }
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Recv::new(
+            types::Fd(self.fd.raw()),
             self.ptr,
             self.len.min(u32::MAX as usize) as u32,
         )
         .flags(self.flags as i32)
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
-        // A peek leaves the data queued: it never proves the socket drained.
-        let full = if self.drains { self.len } else { 0 };
+    fn mode(&self) -> Mode<'_> {
         Mode::Readiness {
-            fd: self.fd,
+            fd: &self.fd,
             interest: Interest::Readable,
-            full,
+            // A peek leaves the data queued: it never proves the socket drained.
+            drained_below: self.drains.then_some(self.len),
         }
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         // SAFETY: as for the trait impl: ptr is valid for len bytes of writes.
-        unsafe { socket::recv_raw(self.fd, self.ptr, self.len, self.flags) }
+        unsafe { socket::recv_raw(self.fd.raw(), self.ptr, self.len, self.flags) }
+    }
+
+    fn finish(mut self, res: io::Result<usize>) -> BufResult<usize, B> {
+        if let Ok(n) = res {
+            // SAFETY: the kernel wrote min(n, len) bytes right after the initialized ones
+            // (n may be larger with MSG_TRUNC: clamped).
+            unsafe { commit_filled([(&mut self.buf, self.len)], n) };
+        }
+        (res, self.buf)
     }
 }

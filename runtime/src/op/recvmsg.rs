@@ -5,17 +5,19 @@
 //! Descriptors that arrive in an op whose future was dropped are closed when the op is
 //! dropped: the control buffer starts zeroed, so only what the kernel wrote is found there.
 
-use super::{Interest, Mode, OpCode};
-use crate::buf::IoBufMut;
+use super::readv::spare_iovec;
+use super::{Interest, Mode, OpCode, SharedFd};
+use crate::buf::{IoBufMut, commit_filled};
 use crate::sys::io::IoVec;
 use crate::sys::socket::{self, MsgHdr, SockAddr};
 use crate::sys::{Errno, OwnedFd};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
+/// Receives one message into several buffers, with its sender's address and any passed
+/// descriptors.
 pub struct RecvMsg<B> {
-    fd: RawFd,
+    fd: SharedFd,
     bufs: Vec<B>,
     /// One iovec per buffer, over its spare capacity; a heap Vec, so its address is stable.
     iovecs: Vec<IoVec>,
@@ -42,19 +44,10 @@ pub struct Received {
 impl<B: IoBufMut> RecvMsg<B> {
     /// `control_len` bytes of room for control messages (see `sys::socket::scm_rights_space`);
     /// 0 for none.
-    pub fn new(fd: RawFd, mut bufs: Vec<B>, control_len: usize, flags: u32) -> RecvMsg<B> {
-        let iovecs: Vec<IoVec> = bufs
-            .iter_mut()
-            .map(|b| {
-                let init = b.bytes_init();
-                IoVec {
-                    base: b.stable_mut_ptr().wrapping_add(init),
-                    len: b.bytes_total() - init,
-                }
-            })
-            .collect();
+    pub fn new(fd: &SharedFd, mut bufs: Vec<B>, control_len: usize, flags: u32) -> RecvMsg<B> {
+        let iovecs: Vec<IoVec> = bufs.iter_mut().map(|b| spare_iovec(b)).collect();
         RecvMsg {
-            fd,
+            fd: fd.clone(),
             bufs,
             iovecs,
             addr: Box::new(SockAddr::empty()),
@@ -63,33 +56,6 @@ impl<B: IoBufMut> RecvMsg<B> {
             flags: flags | socket::MSG_CMSG_CLOEXEC,
             fds_taken: false,
         }
-    }
-
-    /// The buffers back (each with the bytes received into it counted as initialized), and
-    /// what came with them.
-    pub fn finish(mut self, res: io::Result<usize>) -> (io::Result<(usize, Received)>, Vec<B>) {
-        let n = match res {
-            Ok(n) => n,
-            Err(e) => return (Err(e), std::mem::take(&mut self.bufs)),
-        };
-        let mut left = n;
-        for (b, v) in self.bufs.iter_mut().zip(&self.iovecs) {
-            let got = left.min(v.len);
-            let init = b.bytes_init();
-            // SAFETY: the kernel filled the iovecs in order; this one got `got` bytes right
-            // after the buffer's initialized ones.
-            unsafe { b.set_init(init + got) };
-            left -= got;
-        }
-        let fds = self.take_fds();
-        let mut addr = *self.addr;
-        *addr.len_mut() = self.msg.msg_namelen;
-        let received = Received {
-            addr,
-            flags: self.msg.msg_flags,
-            fds,
-        };
-        (Ok((n, received)), std::mem::take(&mut self.bufs))
     }
 
     fn hdr(&mut self) -> *mut MsgHdr {
@@ -135,26 +101,51 @@ impl<B> Drop for RecvMsg<B> {
 // the spare capacity of a buffer the op owns; none of it moves when the op does, and all stay
 // writable for as long as the op lives.
 unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
-    fn sqe(&mut self) -> squeue::Entry {
+    type Output = (io::Result<(usize, Received)>, Vec<B>);
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let msg = self.hdr();
-        opcode::RecvMsg::new(types::Fd(self.fd), msg.cast())
+        let entry = opcode::RecvMsg::new(types::Fd(self.fd.raw()), msg.cast())
             .flags(self.flags)
-            .build()
+            .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
-        // full = 0: used for datagrams and descriptor passing, where a short receive proves
-        // nothing about what else is queued.
+    fn mode(&self) -> Mode<'_> {
+        // Used for datagrams and descriptor passing, where a short receive proves nothing
+        // about what else is queued.
         Mode::Readiness {
-            fd: self.fd,
+            fd: &self.fd,
             interest: Interest::Readable,
-            full: 0,
+            drained_below: None,
         }
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         let msg = self.hdr();
         // SAFETY: as for the trait impl: msg and everything it points to are valid.
-        unsafe { socket::recvmsg_raw(self.fd, msg, self.flags) }
+        unsafe { socket::recvmsg_raw(self.fd.raw(), msg, self.flags) }
+    }
+
+    /// The buffers back (each with the bytes received into it counted as initialized), and
+    /// what came with them.
+    fn finish(mut self, res: io::Result<usize>) -> Self::Output {
+        let n = match res {
+            Ok(n) => n,
+            Err(e) => return (Err(e), std::mem::take(&mut self.bufs)),
+        };
+        let rooms = self.iovecs.iter().map(|v| v.len);
+        // SAFETY: the kernel filled the iovecs in order, each right after its buffer's
+        // initialized bytes (n may exceed their room with MSG_TRUNC: clamped).
+        unsafe { commit_filled(self.bufs.iter_mut().zip(rooms), n) };
+        let fds = self.take_fds();
+        let mut addr = *self.addr;
+        *addr.len_mut() = self.msg.msg_namelen;
+        let received = Received {
+            addr,
+            flags: self.msg.msg_flags,
+            fds,
+        };
+        (Ok((n, received)), std::mem::take(&mut self.bufs))
     }
 }

@@ -1,15 +1,15 @@
 //! `RenameAt`: renameat2(2) of two owned paths.
 
-use super::{Mode, OpCode};
+use super::{DirFd, Mode, OpCode};
 use crate::sys::{Errno, file as sys_file};
 use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
-use std::os::fd::RawFd;
+use std::io;
 
 pub struct RenameAt {
-    old_dirfd: RawFd,
+    old_dirfd: DirFd,
     old: CString,
-    new_dirfd: RawFd,
+    new_dirfd: DirFd,
     new: CString,
     flags: u32,
 }
@@ -18,9 +18,9 @@ impl RenameAt {
     /// Renames `old` (relative to `old_dirfd`) to `new` (relative to `new_dirfd`); `flags` is
     /// 0, `RENAME_NOREPLACE` or `RENAME_EXCHANGE`.
     pub fn new(
-        old_dirfd: RawFd,
+        old_dirfd: DirFd,
         old: CString,
-        new_dirfd: RawFd,
+        new_dirfd: DirFd,
         new: CString,
         flags: u32,
     ) -> RenameAt {
@@ -36,29 +36,36 @@ impl RenameAt {
 
 // SAFETY: the entry points at the two paths, heap CStrings owned by the op.
 unsafe impl OpCode for RenameAt {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::RenameAt::new(
-            types::Fd(self.old_dirfd),
+    type Output = io::Result<()>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::RenameAt::new(
+            types::Fd(self.old_dirfd.raw()),
             self.old.as_ptr(),
-            types::Fd(self.new_dirfd),
+            types::Fd(self.new_dirfd.raw()),
             self.new.as_ptr(),
         )
         .flags(self.flags)
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Blocking
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         sys_file::renameat2(
-            self.old_dirfd,
+            self.old_dirfd.raw(),
             &self.old,
-            self.new_dirfd,
+            self.new_dirfd.raw(),
             &self.new,
             self.flags,
         )
         .map(|()| 0)
+    }
+
+    fn finish(self, res: io::Result<usize>) -> io::Result<()> {
+        res.map(drop)
     }
 }

@@ -1,16 +1,15 @@
 //! `Send`: send(2) from an owned buffer, always with `MSG_NOSIGNAL`: a peer that went away is
 //! `EPIPE`, never a `SIGPIPE`.
 
-use super::{Interest, Mode, OpCode};
+use super::{Interest, Mode, OpCode, SharedFd};
 use crate::buf::IoBuf;
 use crate::io::BufResult;
 use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
 pub struct Send<B> {
-    fd: RawFd,
+    fd: SharedFd,
     buf: B,
     flags: u32,
     ptr: *const u8,
@@ -18,46 +17,49 @@ pub struct Send<B> {
 }
 
 impl<B: IoBuf> Send<B> {
-    pub fn new(fd: RawFd, buf: B, flags: u32) -> Send<B> {
+    pub fn new(fd: &SharedFd, buf: B, flags: u32) -> Send<B> {
         let ptr = buf.stable_ptr();
         let len = buf.bytes_init();
         Send {
-            fd,
+            fd: fd.clone(),
             buf,
             flags: flags | socket::MSG_NOSIGNAL,
             ptr,
             len,
         }
     }
-
-    pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, B> {
-        (res, self.buf)
-    }
 }
 
 // SAFETY: ptr..ptr+len are `buf`'s initialized bytes, kept in place by `buf` (owned by the op)
 // while the op lives.
 unsafe impl<B: IoBuf> OpCode for Send<B> {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Send::new(
-            types::Fd(self.fd),
+    type Output = BufResult<usize, B>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Send::new(
+            types::Fd(self.fd.raw()),
             self.ptr,
             self.len.min(u32::MAX as usize) as u32,
         )
         .flags(self.flags as i32)
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Readiness {
-            fd: self.fd,
+            fd: &self.fd,
             interest: Interest::Writable,
-            full: self.len,
+            drained_below: Some(self.len),
         }
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         // SAFETY: as for the trait impl: ptr is valid for len bytes of reads.
-        unsafe { socket::send_raw(self.fd, self.ptr, self.len, self.flags) }
+        unsafe { socket::send_raw(self.fd.raw(), self.ptr, self.len, self.flags) }
+    }
+
+    fn finish(self, res: io::Result<usize>) -> Self::Output {
+        (res, self.buf)
     }
 }

@@ -2,7 +2,7 @@
 //! an optional control buffer (`SCM_RIGHTS`), always with `MSG_NOSIGNAL`. Serves `writev` on
 //! sockets, `send_to` on datagram sockets and descriptor passing.
 
-use super::{Interest, Mode, OpCode};
+use super::{Interest, Mode, OpCode, SharedFd};
 use crate::buf::IoBuf;
 use crate::io::BufResult;
 use crate::sys::Errno;
@@ -10,10 +10,9 @@ use crate::sys::io::IoVec;
 use crate::sys::socket::{self, MsgHdr, SockAddr};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
 pub struct SendMsg<B> {
-    fd: RawFd,
+    fd: SharedFd,
     bufs: Vec<B>,
     /// One iovec per buffer; a heap Vec, so its address is stable.
     iovecs: Vec<IoVec>,
@@ -30,7 +29,7 @@ pub struct SendMsg<B> {
 impl<B: IoBuf> SendMsg<B> {
     /// `addr` is `None` on a connected socket; `control` is empty for no control message.
     pub fn new(
-        fd: RawFd,
+        fd: &SharedFd,
         bufs: Vec<B>,
         addr: Option<SockAddr>,
         control: Vec<u8>,
@@ -45,7 +44,7 @@ impl<B: IoBuf> SendMsg<B> {
             .collect();
         let total = iovecs.iter().map(|v| v.len).sum();
         SendMsg {
-            fd,
+            fd: fd.clone(),
             bufs,
             iovecs,
             addr: addr.map(Box::new),
@@ -54,10 +53,6 @@ impl<B: IoBuf> SendMsg<B> {
             flags: flags | socket::MSG_NOSIGNAL,
             total,
         }
-    }
-
-    pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, Vec<B>> {
-        (res, self.bufs)
     }
 
     /// The message header, pointing at the op's own fields (the op no longer moves once
@@ -88,24 +83,31 @@ impl<B: IoBuf> SendMsg<B> {
 // control), and each iovec at the initialized bytes of a buffer the op owns; the kernel only
 // reads them, and none of it moves when the op does, for as long as the op lives.
 unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
-    fn sqe(&mut self) -> squeue::Entry {
+    type Output = BufResult<usize, Vec<B>>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let msg = self.hdr();
-        opcode::SendMsg::new(types::Fd(self.fd), msg.cast())
+        let entry = opcode::SendMsg::new(types::Fd(self.fd.raw()), msg.cast())
             .flags(self.flags)
-            .build()
+            .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Readiness {
-            fd: self.fd,
+            fd: &self.fd,
             interest: Interest::Writable,
-            full: self.total,
+            drained_below: Some(self.total),
         }
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         let msg = self.hdr();
         // SAFETY: as for the trait impl: msg and everything it points to are readable.
-        unsafe { socket::sendmsg_raw(self.fd, msg, self.flags) }
+        unsafe { socket::sendmsg_raw(self.fd.raw(), msg, self.flags) }
+    }
+
+    fn finish(self, res: io::Result<usize>) -> Self::Output {
+        (res, self.bufs)
     }
 }

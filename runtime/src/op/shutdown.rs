@@ -1,34 +1,44 @@
 //! `Shutdown`: shutdown(2) of one or both directions of a socket. It never blocks, so the
 //! readiness path makes it at once.
 
-use super::{Mode, OpCode};
+use super::{Mode, OpCode, SharedFd};
 use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
-use std::os::fd::RawFd;
+use std::io;
 
 pub struct Shutdown {
-    fd: RawFd,
+    fd: SharedFd,
     how: u32,
 }
 
 impl Shutdown {
     /// `how` is `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
-    pub fn new(fd: RawFd, how: u32) -> Shutdown {
-        Shutdown { fd, how }
+    pub fn new(fd: &SharedFd, how: u32) -> Shutdown {
+        Shutdown {
+            fd: fd.clone(),
+            how,
+        }
     }
 }
 
 // SAFETY: a SHUTDOWN entry points to no memory.
 unsafe impl OpCode for Shutdown {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Shutdown::new(types::Fd(self.fd), self.how as i32).build()
+    type Output = io::Result<()>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Shutdown::new(types::Fd(self.fd.raw()), self.how as i32).build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Now
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
-        socket::shutdown(self.fd, self.how).map(|()| 0)
+        socket::shutdown(self.fd.raw(), self.how).map(|()| 0)
+    }
+
+    fn finish(self, res: io::Result<usize>) -> io::Result<()> {
+        res.map(drop)
     }
 }

@@ -1,16 +1,15 @@
 //! `Statx`: statx(2) of an owned path (or, with `AT_EMPTY_PATH` and an empty path, of a
 //! descriptor) into a boxed `struct statx`.
 
-use super::{Mode, OpCode};
+use super::{DirFd, Mode, OpCode};
 use crate::sys::Errno;
 use crate::sys::statx::{Statx as StatxBuf, statx_raw};
 use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
-use std::os::fd::RawFd;
 
 pub struct Statx {
-    dirfd: RawFd,
+    dirfd: DirFd,
     path: CString,
     flags: u32,
     mask: u32,
@@ -21,7 +20,7 @@ pub struct Statx {
 impl Statx {
     /// Describes `path` relative to `dirfd`; `flags` are `AT_*` (`AT_SYMLINK_NOFOLLOW`,
     /// `AT_EMPTY_PATH`, ...), `mask` the `STATX_*` fields wanted.
-    pub fn new(dirfd: RawFd, path: CString, flags: u32, mask: u32) -> Statx {
+    pub fn new(dirfd: DirFd, path: CString, flags: u32, mask: u32) -> Statx {
         Statx {
             dirfd,
             path,
@@ -30,25 +29,23 @@ impl Statx {
             buf: Box::default(),
         }
     }
-
-    /// What the kernel filled in.
-    pub fn finish(self, res: io::Result<usize>) -> io::Result<StatxBuf> {
-        res.map(|_| *self.buf)
-    }
 }
 
 // SAFETY: the entry points at the path (a heap CString) and the boxed buffer, both owned by
 // the op; `call` touches only those and integers.
 unsafe impl OpCode for Statx {
-    fn sqe(&mut self) -> squeue::Entry {
+    type Output = io::Result<StatxBuf>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let buf: *mut StatxBuf = &mut *self.buf;
-        opcode::Statx::new(types::Fd(self.dirfd), self.path.as_ptr(), buf.cast())
+        let entry = opcode::Statx::new(types::Fd(self.dirfd.raw()), self.path.as_ptr(), buf.cast())
             .flags(self.flags as i32)
             .mask(self.mask)
-            .build()
+            .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> Mode<'_> {
         Mode::Blocking
     }
 
@@ -58,7 +55,7 @@ unsafe impl OpCode for Statx {
         // for the whole call.
         unsafe {
             statx_raw(
-                self.dirfd,
+                self.dirfd.raw(),
                 self.path.as_ptr().cast(),
                 self.flags,
                 self.mask,
@@ -66,5 +63,10 @@ unsafe impl OpCode for Statx {
             )
         }
         .map(|()| 0)
+    }
+
+    /// What the kernel filled in.
+    fn finish(self, res: io::Result<usize>) -> Self::Output {
+        res.map(|_| *self.buf)
     }
 }

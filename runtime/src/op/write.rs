@@ -1,16 +1,15 @@
 //! `Write`: write(2) / pwrite64(2) from an owned buffer. (Sockets use `Send`, which never
 //! raises SIGPIPE.)
 
-use super::{Interest, Mode, OpCode, Position};
+use super::{Interest, Mode, OpCode, Position, SharedFd};
 use crate::buf::IoBuf;
 use crate::io::BufResult;
 use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
 pub struct Write<B> {
-    fd: RawFd,
+    fd: SharedFd,
     buf: B,
     pos: Position,
     ptr: *const u8,
@@ -18,49 +17,52 @@ pub struct Write<B> {
 }
 
 impl<B: IoBuf> Write<B> {
-    pub fn new(fd: RawFd, buf: B, pos: Position) -> Write<B> {
+    pub fn new(fd: &SharedFd, buf: B, pos: Position) -> Write<B> {
         let ptr = buf.stable_ptr();
         let len = buf.bytes_init();
         Write {
-            fd,
+            fd: fd.clone(),
             buf,
             pos,
             ptr,
             len,
         }
     }
-
-    pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, B> {
-        (res, self.buf)
-    }
 }
 
 // SAFETY: ptr..ptr+len are `buf`'s initialized bytes, kept in place by `buf` (owned by the op)
 // while the op lives; `call` only uses ptr, len, fd and pos.
 unsafe impl<B: IoBuf> OpCode for Write<B> {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Write::new(
-            types::Fd(self.fd),
+    type Output = BufResult<usize, B>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Write::new(
+            types::Fd(self.fd.raw()),
             self.ptr,
             self.len.min(u32::MAX as usize) as u32,
         )
         .offset(self.pos.uring_offset())
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
-        self.pos.mode(self.fd, Interest::Writable, self.len)
+    fn mode(&self) -> Mode<'_> {
+        self.pos.mode(&self.fd, Interest::Writable, self.len)
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
         // SAFETY: as for the trait impl: ptr is valid for len bytes of reads.
         unsafe {
             match self.pos {
-                Position::At(off) => sys_io::pwrite_raw(self.fd, self.ptr, self.len, off),
+                Position::At(off) => sys_io::pwrite_raw(self.fd.raw(), self.ptr, self.len, off),
                 Position::Stream | Position::Cursor => {
-                    sys_io::write_raw(self.fd, self.ptr, self.len)
+                    sys_io::write_raw(self.fd.raw(), self.ptr, self.len)
                 }
             }
         }
+    }
+
+    fn finish(self, res: io::Result<usize>) -> Self::Output {
+        (res, self.buf)
     }
 }

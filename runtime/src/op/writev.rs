@@ -1,17 +1,16 @@
 //! `Writev`: writev(2) / pwritev(2) from several owned buffers. (Sockets use `SendMsg`, which
 //! never raises SIGPIPE.)
 
-use super::{Interest, Mode, OpCode, Position};
+use super::{Interest, Mode, OpCode, Position, SharedFd};
 use crate::buf::IoBuf;
 use crate::io::BufResult;
 use crate::sys::io::IoVec;
 use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
-use std::os::fd::RawFd;
 
 pub struct Writev<B> {
-    fd: RawFd,
+    fd: SharedFd,
     bufs: Vec<B>,
     iovecs: Vec<IoVec>,
     pos: Position,
@@ -19,7 +18,7 @@ pub struct Writev<B> {
 }
 
 impl<B: IoBuf> Writev<B> {
-    pub fn new(fd: RawFd, bufs: Vec<B>, pos: Position) -> Writev<B> {
+    pub fn new(fd: &SharedFd, bufs: Vec<B>, pos: Position) -> Writev<B> {
         let iovecs: Vec<IoVec> = bufs
             .iter()
             .map(|b| IoVec {
@@ -29,34 +28,33 @@ impl<B: IoBuf> Writev<B> {
             .collect();
         let total = iovecs.iter().map(|v| v.len).sum();
         Writev {
-            fd,
+            fd: fd.clone(),
             bufs,
             iovecs,
             pos,
             total,
         }
     }
-
-    pub fn finish(self, res: io::Result<usize>) -> BufResult<usize, Vec<B>> {
-        (res, self.bufs)
-    }
 }
 
 // SAFETY: each iovec covers the initialized bytes of a buffer the op owns (the kernel only
 // reads them); the iovec array is a heap Vec owned by the op.
 unsafe impl<B: IoBuf> OpCode for Writev<B> {
-    fn sqe(&mut self) -> squeue::Entry {
-        opcode::Writev::new(
-            types::Fd(self.fd),
+    type Output = BufResult<usize, Vec<B>>;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::Writev::new(
+            types::Fd(self.fd.raw()),
             self.iovecs.as_ptr().cast(),
             self.iovecs.len() as u32,
         )
         .offset(self.pos.uring_offset())
-        .build()
+        .build();
+        Some(entry)
     }
 
-    fn mode(&self) -> Mode {
-        self.pos.mode(self.fd, Interest::Writable, self.total)
+    fn mode(&self) -> Mode<'_> {
+        self.pos.mode(&self.fd, Interest::Writable, self.total)
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
@@ -64,9 +62,13 @@ unsafe impl<B: IoBuf> OpCode for Writev<B> {
         // SAFETY: as for the trait impl.
         unsafe {
             match self.pos {
-                Position::At(off) => sys_io::pwritev_raw(self.fd, iov, cnt, off),
-                Position::Stream | Position::Cursor => sys_io::writev_raw(self.fd, iov, cnt),
+                Position::At(off) => sys_io::pwritev_raw(self.fd.raw(), iov, cnt, off),
+                Position::Stream | Position::Cursor => sys_io::writev_raw(self.fd.raw(), iov, cnt),
             }
         }
+    }
+
+    fn finish(self, res: io::Result<usize>) -> Self::Output {
+        (res, self.bufs)
     }
 }

@@ -58,10 +58,29 @@ impl fmt::Display for ReactorKind {
 /// What was asked for, what runs, and why they differ.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {
+    /// What the builder (or `CORELOOP_REACTOR`) asked for.
     pub requested: ReactorKind,
+    /// What runs: `Uring` or `Epoll`.
     pub running: ReactorKind,
     /// Why io_uring was not used, when `auto` fell back.
     pub reason: Option<String>,
+}
+
+impl Choice {
+    /// What runs for a request: io_uring unless a fallback `reason` is given, epoll for an
+    /// epoll request.
+    pub(crate) fn new(requested: ReactorKind, reason: Option<String>) -> Choice {
+        let running = if requested == ReactorKind::Epoll || reason.is_some() {
+            ReactorKind::Epoll
+        } else {
+            ReactorKind::Uring
+        };
+        Choice {
+            requested,
+            running,
+            reason,
+        }
+    }
 }
 
 impl fmt::Display for Choice {
@@ -81,7 +100,7 @@ impl fmt::Display for Choice {
     }
 }
 
-type Hook = Box<dyn Fn(&Choice) + Send + Sync>;
+type Hook = std::sync::Arc<dyn Fn(&Choice) + Send + Sync>;
 
 static HOOK: Mutex<Option<Hook>> = Mutex::new(None);
 static SAID: AtomicBool = AtomicBool::new(false);
@@ -89,12 +108,13 @@ static SAID: AtomicBool = AtomicBool::new(false);
 /// Replaces what happens when `auto` falls back to epoll (by default: one line on stderr, once
 /// per process). The hook is called for every fallback, on the core that fell back.
 pub fn set_fallback_hook(hook: impl Fn(&Choice) + Send + Sync + 'static) {
-    *HOOK.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(hook));
+    *HOOK.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(hook));
 }
 
 pub(crate) fn report_fallback(choice: &Choice) {
-    let hook = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-    match hook.as_ref() {
+    // Called outside the lock, so a hook may set the hook (or fall back itself).
+    let hook = HOOK.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match hook {
         Some(h) => h(choice),
         None => {
             if !SAID.swap(true, Ordering::Relaxed) {

@@ -1,44 +1,66 @@
-//! The reactor: one per core, never shared.
+//! The reactor: one per core, never shared. **Unstable** beyond [`ReactorKind`],
+//! [`ReactorStats`], [`Choice`] and [`set_fallback_hook`].
 //!
 //! # The contract
 //!
-//! Both reactors ([`uring`] and [`epoll`]) promise the same five things; the executor relies
-//! on nothing else.
+//! Both backends ([`uring`] and [`epoll`]) promise the same things; the executor relies on
+//! nothing else, and the reactor never names the executor: it owns everything an op needs
+//! while in flight (the in-flight table, the blocking pool's completions, the unpark eventfd,
+//! its own "current reactor" thread-local) and wakes only [`Waker`]s.
 //!
-//! 1. **Start.** [`Driver::start`] takes an op (see `op`) and either finishes it now
-//!    (`Started::Done`, readiness path, fd was ready), parks its waker until the fd is ready
-//!    (`Started::Waiting`), or puts it in flight under a key (`Started::InFlight`): queued on
-//!    the ring, or running on the blocking pool. An in-flight op's memory is not touched by
-//!    the core until its completion is delivered.
+//! 1. **Start.** The [`Op`] future starts an op through the current reactor: it finishes now
+//!    (readiness path, fd was ready), waits for readiness, or goes in flight under an
+//!    [`OpKey`](in_flight::OpKey): queued on the ring, or running on the blocking pool. An
+//!    in-flight op's memory and descriptor are not touched by the core until its completion
+//!    is delivered.
 //! 2. **Submission is batched.** Nothing queued is lost, and nothing is submitted op by op:
-//!    queued entries reach the kernel at the next `park`/`poll` (or early, if the queue fills).
-//! 3. **Park.** [`Driver::park`] submits what is queued, then waits until at least one
+//!    queued entries reach the kernel at the next park (or early, if the queue fills). A
+//!    submission the kernel keeps refusing fails its op with the kernel's error; it never
+//!    spins.
+//! 3. **Park.** [`Reactor::park`] submits what is queued, then waits until at least one
 //!    completion or readiness event, a cross-thread unpark, or the deadline, whichever comes
-//!    first (`None`: no deadline; zero: do not wait). A signal interrupting the wait is a
-//!    spurious return, not an error. Every completion and readiness event it collects wakes
-//!    its op's waker — after the call returns, through [`Driver::take_wakeups`], so no waker
-//!    runs while the driver is borrowed.
-//! 4. **Unpark.** Any thread may wake a parked core by writing its eventfd; the reactor keeps
-//!    that eventfd watched (epoll: registered; io_uring: a read kept armed on the ring). The
-//!    executor writes it only when the core has said it is parked.
-//! 5. **Abandon.** [`Driver::abandon`] takes the data of an op whose future was dropped while
-//!    in flight, asks the kernel to cancel it (io_uring), and frees the data when the op's
-//!    last completion arrives; a produced fd is closed then.
+//!    first. It never blocks while wakers are undelivered or another thread has queued work.
+//!    Every completion it collects wakes its op's waker — after the call returns, through
+//!    [`Reactor::take_wakeups`], so no waker and no user `Drop` runs inside the reactor.
+//! 4. **Unpark.** Any thread may wake a parked core ([`Unparker`](unpark::Unparker)); the
+//!    eventfd is watched by the backend (epoll: registered; io_uring: a read kept armed).
+//! 5. **Abandon.** An op future dropped while in flight hands its data to the reactor, which
+//!    asks the kernel to cancel it (io_uring) and releases the data — buffers, the descriptor
+//!    reference, any descriptor the op produced — when its last completion arrives, outside
+//!    every borrow.
+//! 6. **One core.** An op in flight resolves only on the reactor that started it; polled
+//!    anywhere else (another thread, another runtime, no runtime) it panics rather than hand
+//!    back memory the kernel still writes. Entering a reactor on a thread that is already
+//!    inside one is refused.
 //!
 //! Each reactor counts what it does ([`ReactorStats`]).
 
+mod current;
 pub mod epoll;
 mod fallback;
+pub(crate) mod in_flight;
+mod op_future;
+pub(crate) mod pool;
+pub(crate) mod unpark;
 pub mod uring;
 
-pub(crate) use fallback::report_fallback;
+pub use current::{Budget, Entered};
+pub(crate) use current::{budget, with_current};
 pub use fallback::{Choice, ReactorKind, set_fallback_hook};
+pub use op_future::Op;
 
-use crate::op::{Abandoned, InFlight, Mode, OpCode, Orphan};
+use crate::op::{Mode, OpCode};
 use crate::sys::Errno;
-use std::os::fd::RawFd;
-use std::task::{Context, Waker};
+use in_flight::{Abandoned, Completed, InFlight, OpKey, Orphan, Release, Runs};
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+use unpark::Unparker;
 
 /// What a reactor has done on one core since it started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +87,8 @@ pub struct ReactorStats {
     pub cq_overflows: u64,
     /// Ops whose future was dropped while the kernel (or the pool) held them.
     pub abandoned: u64,
+    /// Times a task used up its budget of ops and was made to yield.
+    pub budget_yields: u64,
 }
 
 impl ReactorStats {
@@ -72,150 +96,412 @@ impl ReactorStats {
     pub fn syscalls(&self) -> u64 {
         self.reactor_syscalls + self.op_syscalls
     }
+
+    /// What was done since `before` (an earlier reading of the same reactor).
+    pub fn since(&self, before: &ReactorStats) -> ReactorStats {
+        ReactorStats {
+            reactor_syscalls: self
+                .reactor_syscalls
+                .saturating_sub(before.reactor_syscalls),
+            op_syscalls: self.op_syscalls.saturating_sub(before.op_syscalls),
+            eagain: self.eagain.saturating_sub(before.eagain),
+            submitted: self.submitted.saturating_sub(before.submitted),
+            completions: self.completions.saturating_sub(before.completions),
+            events: self.events.saturating_sub(before.events),
+            unparks: self.unparks.saturating_sub(before.unparks),
+            parks: self.parks.saturating_sub(before.parks),
+            cq_overflows: self.cq_overflows.saturating_sub(before.cq_overflows),
+            abandoned: self.abandoned.saturating_sub(before.abandoned),
+            budget_yields: self.budget_yields.saturating_sub(before.budget_yields),
+        }
+    }
+}
+
+/// How the reactor of a core is set up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// io_uring submission queue entries.
+    pub ring_entries: u32,
+    /// io_uring completion queue entries (`None`: twice `ring_entries`).
+    pub cq_entries: Option<u32>,
+    /// Events one epoll wait collects at most.
+    pub epoll_events: usize,
 }
 
 // One per core, made once and never moved: boxing the larger variant would only add a
 // pointer chase to every op.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Backend {
+enum Backend {
     Uring(uring::UringReactor),
     Epoll(epoll::EpollReactor),
 }
 
-/// How [`Driver::start`] left an op.
-pub(crate) enum Started {
-    Done(Result<usize, Errno>),
-    Waiting,
-    InFlight(u64),
-}
-
-/// A core's reactor: the backend, its in-flight table, and the wakers it has to wake.
-pub(crate) struct Driver {
-    pub(crate) backend: Backend,
+/// What the backends record while they work: the in-flight table, the counters, the wakers
+/// to deliver and the orphans to release once the borrow ends.
+pub(crate) struct Ledger {
     pub(crate) ops: InFlight,
     pub(crate) stats: ReactorStats,
-    wakeups: Vec<Waker>,
-    pool: crate::executor::pool::PoolHandle,
+    pub(crate) wakeups: Vec<Waker>,
+    pub(crate) released: Vec<Release>,
 }
 
-impl Driver {
-    pub(crate) fn new(backend: Backend, pool: crate::executor::pool::PoolHandle) -> Driver {
-        Driver {
-            backend,
-            ops: InFlight::new(),
-            stats: ReactorStats::default(),
-            wakeups: Vec::new(),
-            pool,
+impl Ledger {
+    /// A completion for `key` (from the ring or the pool).
+    pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>) {
+        self.stats.completions += 1;
+        match self.ops.complete(key, res) {
+            Completed::Wake(Some(w)) => self.wakeups.push(w),
+            Completed::Release(r) => self.released.push(r),
+            Completed::Wake(None) | Completed::Unknown => {}
+        }
+    }
+}
+
+struct State {
+    backend: Backend,
+    ledger: Ledger,
+}
+
+/// How an op's start went.
+enum Started {
+    /// Finished at once (readiness path).
+    Done(Result<usize, Errno>),
+    /// Waiting for readiness; the waker is kept.
+    Waiting,
+    /// Queued on the ring under this key.
+    OnRing(OpKey),
+    /// To be run on the blocking pool: the caller gives it a fixed address first.
+    ToPool,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One core's reactor. `!Send` and `!Sync`: it belongs to the thread that made it.
+pub struct Reactor {
+    id: u64,
+    kind: ReactorKind,
+    state: RefCell<State>,
+    /// Ops abandoned while `state` was borrowed (their future dropped by code the reactor
+    /// itself ran): handled at the next park.
+    deferred: RefCell<Vec<(OpKey, Box<dyn Orphan>)>>,
+    /// Whether `deferred` may hold something (spares a borrow per park).
+    has_deferred: Cell<bool>,
+    unparker: Arc<Unparker>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Reactor {
+    /// Builds a reactor of `kind`, falling back from io_uring to epoll for `Auto` (the
+    /// returned [`Choice`] says which runs, and why).
+    pub(crate) fn build(
+        kind: ReactorKind,
+        settings: &Settings,
+        unparker: Arc<Unparker>,
+    ) -> io::Result<(Reactor, Choice)> {
+        let (backend, choice) = match kind {
+            ReactorKind::Epoll => (Self::epoll(&unparker, settings)?, Choice::new(kind, None)),
+            ReactorKind::Uring | ReactorKind::Auto => {
+                match uring::build(settings.ring_entries, settings.cq_entries, unparker.fd()) {
+                    Ok(r) => (Backend::Uring(r), Choice::new(kind, None)),
+                    Err(refusal) if kind == ReactorKind::Uring => {
+                        let msg = format!(
+                            "coreloop: io_uring was asked for but refused: {}",
+                            refusal.reason
+                        );
+                        return Err(match refusal.errno {
+                            Some(e) => io::Error::new(io::Error::from(e).kind(), msg),
+                            None => io::Error::new(io::ErrorKind::Unsupported, msg),
+                        });
+                    }
+                    Err(refusal) => {
+                        let reason =
+                            format!("io_uring unavailable, using epoll: {}", refusal.reason);
+                        let choice = Choice::new(kind, Some(reason));
+                        fallback::report_fallback(&choice);
+                        (Self::epoll(&unparker, settings)?, choice)
+                    }
+                }
+            }
+        };
+        let reactor = Reactor {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            kind: choice.running,
+            state: RefCell::new(State {
+                backend,
+                ledger: Ledger {
+                    ops: InFlight::new(),
+                    stats: ReactorStats::default(),
+                    wakeups: Vec::new(),
+                    released: Vec::new(),
+                },
+            }),
+            deferred: RefCell::new(Vec::new()),
+            has_deferred: Cell::new(false),
+            unparker,
+            _not_send: PhantomData,
+        };
+        Ok((reactor, choice))
+    }
+
+    fn epoll(unparker: &Unparker, settings: &Settings) -> io::Result<Backend> {
+        Ok(Backend::Epoll(epoll::EpollReactor::new(
+            unparker.fd(),
+            settings.epoll_events,
+        )?))
+    }
+
+    /// Unique across every reactor of the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The backend that runs.
+    pub fn kind(&self) -> ReactorKind {
+        self.kind
+    }
+
+    /// What this reactor has done so far (`None` only while the reactor is busy, i.e. when
+    /// asked from code it runs itself).
+    pub fn stats(&self) -> Option<ReactorStats> {
+        self.state.try_borrow().ok().map(|s| s.ledger.stats)
+    }
+
+    /// The io_uring set-up, if it runs io_uring.
+    pub fn uring_setup(&self) -> Option<uring::Setup> {
+        match &self.state.borrow().backend {
+            Backend::Uring(r) => Some(r.setup().clone()),
+            Backend::Epoll(_) => None,
         }
     }
 
-    pub(crate) fn kind(&self) -> ReactorKind {
-        match self.backend {
-            Backend::Uring(_) => ReactorKind::Uring,
-            Backend::Epoll(_) => ReactorKind::Epoll,
+    /// Counts a task that had to yield because it used up its op budget.
+    pub(crate) fn count_budget_yield(&self) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.ledger.stats.budget_yields += 1;
         }
     }
 
-    pub(crate) fn start<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
-        match &mut self.backend {
-            Backend::Uring(r) if op.uring_supported() => {
-                let key = self.ops.insert(cx.waker(), true);
-                let entry = op.sqe();
+    /// Starts `op`: finishes it, parks its waker until readiness, queues it on the ring, or
+    /// says it must go to the pool.
+    fn start<T: OpCode>(&self, op: &mut T, cx: &mut Context<'_>) -> Started {
+        let mut state = self.state.borrow_mut();
+        let State { backend, ledger } = &mut *state;
+        match backend {
+            Backend::Uring(r) => {
+                let Some(entry) = op.uring_entry() else {
+                    return Started::ToPool;
+                };
                 #[cfg(debug_assertions)]
                 uring::assert_points_outside(&entry, op);
-                r.push(
-                    entry.user_data(key),
-                    &mut self.stats,
-                    &mut self.ops,
-                    &mut self.wakeups,
-                );
-                Started::InFlight(key)
+                let key = ledger.ops.insert(cx.waker(), Runs::Ring);
+                match r.push(entry.user_data(key.to_user_data()), ledger) {
+                    Ok(()) => Started::OnRing(key),
+                    Err(e) => {
+                        ledger.ops.remove_unsubmitted(key);
+                        Started::Done(Err(e))
+                    }
+                }
             }
-            Backend::Uring(_) => self.start_on_pool(op, cx),
             Backend::Epoll(r) => match op.mode() {
-                Mode::Readiness { fd, interest, full } => {
-                    match r.attempt(fd, interest, full, || op.call(), cx, &mut self.stats) {
+                Mode::Readiness {
+                    fd,
+                    interest,
+                    drained_below,
+                } => {
+                    let attempt = match r.register(fd, &mut ledger.stats) {
+                        Ok(()) => epoll::Attempt {
+                            fd: fd.raw(),
+                            interest,
+                            drained_below,
+                        },
+                        Err(e) => return Started::Done(Err(e)),
+                    };
+                    match r.attempt(attempt, &mut || op.call(), cx, &mut ledger.stats) {
                         Some(res) => Started::Done(res),
                         None => Started::Waiting,
                     }
                 }
                 Mode::Now => {
-                    self.stats.op_syscalls += 1;
+                    ledger.stats.op_syscalls += 1;
                     Started::Done(op.call())
                 }
-                Mode::Blocking => self.start_on_pool(op, cx),
+                Mode::Blocking => Started::ToPool,
             },
         }
     }
 
-    /// Whether [`start`](Driver::start) will hand `op` to the blocking pool (which uses it
-    /// through a pointer, so it must not move).
-    pub(crate) fn runs_on_pool<T: OpCode>(&self, op: &T) -> bool {
-        match &self.backend {
-            Backend::Uring(_) => !op.uring_supported(),
-            Backend::Epoll(_) => matches!(op.mode(), Mode::Blocking),
+    /// Hands `op` (from `Box::into_raw`) to the blocking pool under a new key.
+    ///
+    /// # Safety
+    /// As [`pool::run_op`]: `op` stays untouched until its completion is taken.
+    unsafe fn start_on_pool<T: OpCode>(
+        &self,
+        op: NonNull<T>,
+        cx: &mut Context<'_>,
+    ) -> io::Result<OpKey> {
+        let key = self
+            .state
+            .borrow_mut()
+            .ledger
+            .ops
+            .insert(cx.waker(), Runs::Pool);
+        // SAFETY: the caller's promise.
+        let res = unsafe { pool::run_op(op, key, &self.unparker) };
+        if res.is_err() {
+            self.state.borrow_mut().ledger.ops.remove_unsubmitted(key);
+        }
+        res.map(|()| key)
+    }
+
+    /// The future of an op in flight polls.
+    fn poll_op(&self, key: OpKey, cx: &mut Context<'_>) -> Poll<Result<usize, Errno>> {
+        let (poll, old_waker) = self.state.borrow_mut().ledger.ops.poll(key, cx);
+        drop(old_waker);
+        poll
+    }
+
+    /// The future of an op in flight was dropped: keep its data until its last completion.
+    fn abandon(&self, key: OpKey, op: Box<dyn Orphan>) {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            // Dropped by code the reactor runs (a waker's destructor): do it at the next park.
+            self.deferred.borrow_mut().push((key, op));
+            self.has_deferred.set(true);
+            return;
+        };
+        let State { backend, ledger } = &mut *state;
+        match ledger.ops.abandon(key, op) {
+            Abandoned::Release(r) => ledger.released.push(r),
+            Abandoned::InFlight(runs) => {
+                ledger.stats.abandoned += 1;
+                // The blocking pool cannot be interrupted: the op finishes and its data is
+                // released when the pool's completion is delivered. Only a ring entry is worth
+                // cancelling.
+                if let (Runs::Ring, Backend::Uring(r)) = (runs, backend) {
+                    r.cancel(key, ledger);
+                }
+            }
+        }
+        drop(state);
+        self.release_orphans();
+    }
+
+    fn run_deferred(&self) {
+        if !self.has_deferred.replace(false) {
+            return;
+        }
+        loop {
+            let next = self.deferred.borrow_mut().pop();
+            let Some((key, op)) = next else { break };
+            self.abandon(key, op);
         }
     }
 
-    fn start_on_pool<T: OpCode>(&mut self, op: &mut T, cx: &mut Context<'_>) -> Started {
-        let key = self.ops.insert(cx.waker(), false);
-        self.pool.run_op(op, key);
-        Started::InFlight(key)
-    }
-
-    pub(crate) fn abandon(&mut self, key: u64, op: Box<dyn Orphan>) {
-        if let Abandoned::InFlight { on_ring } = self.ops.abandon(key, op) {
-            self.stats.abandoned += 1;
-            // The blocking pool cannot be interrupted: the op finishes and its data is freed
-            // when the pool's completion is delivered. Only a ring entry is worth cancelling.
-            if let (true, Backend::Uring(r)) = (on_ring, &mut self.backend) {
-                r.cancel(key, &mut self.stats, &mut self.ops, &mut self.wakeups);
+    /// Frees the orphans whose last completion arrived, outside every borrow.
+    fn release_orphans(&self) {
+        loop {
+            let dead = std::mem::take(&mut self.state.borrow_mut().ledger.released);
+            if dead.is_empty() {
+                return;
+            }
+            for (op, res) in dead {
+                op.release(&res);
             }
         }
     }
 
-    /// A completion from the blocking pool.
-    pub(crate) fn complete(&mut self, key: u64, res: Result<usize, Errno>) {
-        self.stats.completions += 1;
-        if let Some(w) = self.ops.complete(key, res) {
-            self.wakeups.push(w);
+    /// Takes the blocking pool's completions into the table.
+    fn take_pool_completions(&self, ledger: &mut Ledger) {
+        while let Some((key, res)) = self.unparker.pop_completion() {
+            ledger.complete(key, res);
         }
     }
 
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
-        if timeout != Some(Duration::ZERO) {
-            self.stats.parks += 1;
+    /// Submits what is queued and waits for completions or readiness, up to `timeout`
+    /// (`None`: no limit; zero: do not wait). It does not block if wakers are undelivered,
+    /// pool completions are queued, or `more_work()` (the caller's own cross-thread queues,
+    /// checked after the core has said it parks) is true.
+    pub(crate) fn park(
+        &self,
+        timeout: Option<Duration>,
+        more_work: impl FnOnce() -> bool,
+    ) -> io::Result<()> {
+        self.run_deferred();
+        let mut state = self.state.borrow_mut();
+        let State { backend, ledger } = &mut *state;
+        self.take_pool_completions(ledger);
+        let may_block = timeout != Some(Duration::ZERO) && ledger.wakeups.is_empty();
+        let blocking = may_block && self.unparker.prepare_park(more_work);
+        let timeout = if blocking {
+            ledger.stats.parks += 1;
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
+        let res = match backend {
+            Backend::Uring(r) => r.park(timeout, ledger),
+            Backend::Epoll(r) => r.park(timeout, ledger),
+        };
+        if blocking {
+            self.unparker.end_park();
         }
-        match &mut self.backend {
-            Backend::Uring(r) => r.park(timeout, &mut self.stats, &mut self.ops, &mut self.wakeups),
-            Backend::Epoll(r) => r.park(timeout, &mut self.stats, &mut self.wakeups),
-        }
+        self.take_pool_completions(ledger);
+        res
     }
 
-    /// Whether wakers are waiting to be delivered.
-    pub(crate) fn has_wakeups(&self) -> bool {
-        !self.wakeups.is_empty()
+    /// Moves the wakers the last park collected into `into`, and releases the orphans whose
+    /// last completion arrived. Call it with no borrow held: orphans' destructors run here.
+    pub(crate) fn take_wakeups(&self, into: &mut Vec<Waker>) {
+        into.append(&mut self.state.borrow_mut().ledger.wakeups);
+        self.release_orphans();
     }
 
-    /// The wakers that the last park or completions collected.
-    pub(crate) fn take_wakeups(&mut self, into: &mut Vec<Waker>) {
-        into.append(&mut self.wakeups);
+    /// How many ops the kernel or the pool still holds.
+    pub(crate) fn in_kernel(&self) -> usize {
+        self.state.borrow().ledger.ops.in_kernel()
     }
 
-    /// `fd` is about to be closed: forget its registration.
-    pub(crate) fn forget(&mut self, fd: RawFd) {
-        if let Backend::Epoll(r) = &mut self.backend {
-            r.forget(fd, &mut self.wakeups);
-        }
-    }
-
-    /// Asks the kernel to cancel every op in flight (shutdown). Their completions still
-    /// come, through `park`; ops on the blocking pool finish on their own.
-    pub(crate) fn cancel_all(&mut self) {
-        if let Backend::Uring(r) = &mut self.backend {
-            for key in self.ops.ring_keys() {
-                r.cancel(key, &mut self.stats, &mut self.ops, &mut self.wakeups);
+    /// Asks the kernel to cancel every op in flight on the ring (shutdown). Their completions
+    /// still come, through `park`; ops on the blocking pool finish on their own.
+    pub(crate) fn cancel_all(&self) {
+        self.run_deferred();
+        let mut state = self.state.borrow_mut();
+        let State { backend, ledger } = &mut *state;
+        if let Backend::Uring(r) = backend {
+            for key in ledger.ops.ring_keys() {
+                r.cancel(key, ledger);
             }
         }
+    }
+
+    /// Gives up on the ops still in flight without freeing their memory (shutdown timed out).
+    pub(crate) fn leak_all(&self) {
+        self.state.borrow_mut().ledger.ops.leak_all();
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        // Whatever is in flight now outlives the reactor: leak it rather than free memory the
+        // kernel or a pool thread may still use. (The executor waits for it first.)
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.ledger.ops.leak_all();
+        }
+        self.release_orphans();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A reactor belongs to one thread: if `Reactor` were `Send`, the call below would be
+    /// ambiguous and this test would not compile.
+    #[test]
+    fn reactor_is_not_send() {
+        trait AmbiguousIfSend<A> {
+            fn some_item() {}
+        }
+        impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+        struct Invalid;
+        impl<T: ?Sized + Send> AmbiguousIfSend<Invalid> for T {}
+        <super::Reactor as AmbiguousIfSend<_>>::some_item();
     }
 }

@@ -33,18 +33,6 @@ pub unsafe fn call1(nr: usize, a0: usize) -> Result<usize, Errno> {
 }
 
 /// # Safety
-/// As [`call0`], and the kernel writes no user memory for this call.
-#[inline]
-pub unsafe fn call1_readonly(nr: usize, a0: usize) -> Result<usize, Errno> {
-    let mut a = [a0];
-    if let Some(e) = intercept(nr, &mut a) {
-        return Err(e);
-    }
-    // SAFETY: the caller upholds the syscall's contract and that it writes no user memory.
-    Errno::result(unsafe { arch::syscall1_readonly(nr, a[0]) })
-}
-
-/// # Safety
 /// As [`call0`].
 #[inline]
 pub unsafe fn call2(nr: usize, a0: usize, a1: usize) -> Result<usize, Errno> {
@@ -69,18 +57,6 @@ pub unsafe fn call3(nr: usize, a0: usize, a1: usize, a2: usize) -> Result<usize,
 }
 
 /// # Safety
-/// As [`call0`], and the kernel writes no user memory for this call.
-#[inline]
-pub unsafe fn call3_readonly(nr: usize, a0: usize, a1: usize, a2: usize) -> Result<usize, Errno> {
-    let mut a = [a0, a1, a2];
-    if let Some(e) = intercept(nr, &mut a) {
-        return Err(e);
-    }
-    // SAFETY: the caller upholds the syscall's contract and that it writes no user memory.
-    Errno::result(unsafe { arch::syscall3_readonly(nr, a[0], a[1], a[2]) })
-}
-
-/// # Safety
 /// As [`call0`].
 #[inline]
 pub unsafe fn call4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> Result<usize, Errno> {
@@ -90,24 +66,6 @@ pub unsafe fn call4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> Re
     }
     // SAFETY: the caller upholds the syscall's contract.
     Errno::result(unsafe { arch::syscall4(nr, a[0], a[1], a[2], a[3]) })
-}
-
-/// # Safety
-/// As [`call0`], and the kernel writes no user memory for this call.
-#[inline]
-pub unsafe fn call4_readonly(
-    nr: usize,
-    a0: usize,
-    a1: usize,
-    a2: usize,
-    a3: usize,
-) -> Result<usize, Errno> {
-    let mut a = [a0, a1, a2, a3];
-    if let Some(e) = intercept(nr, &mut a) {
-        return Err(e);
-    }
-    // SAFETY: the caller upholds the syscall's contract and that it writes no user memory.
-    Errno::result(unsafe { arch::syscall4_readonly(nr, a[0], a[1], a[2], a[3]) })
 }
 
 /// # Safety

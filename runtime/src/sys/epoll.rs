@@ -1,7 +1,7 @@
 //! epoll: `epoll_create1`, `epoll_ctl`, `epoll_pwait`.
 
 use super::arch::nr;
-use super::call::{call1, call4_readonly, call6};
+use super::call::{call1, call4, call6};
 use super::errno::Errno;
 use super::fd::OwnedFd;
 use std::os::fd::RawFd;
@@ -55,9 +55,9 @@ pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, events: u32, data: u64) -> Res
     } else {
         &mut ev as *mut EpollEvent
     };
-    // SAFETY: ev lives across the call; the kernel only reads it (readonly holds).
+    // SAFETY: ev lives across the call; the kernel only reads it.
     unsafe {
-        call4_readonly(
+        call4(
             nr::EPOLL_CTL,
             epfd as usize,
             op as usize,

@@ -17,6 +17,8 @@
 use super::arch::nr;
 use super::errno::Errno;
 use std::cell::{Cell, RefCell};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// What a matching rule does to a call.
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +68,8 @@ impl Rule {
 pub struct Plan {
     seed: u64,
     rules: Vec<Rule>,
+    /// Taken on from the process plan: pauses while any thread has paused its own.
+    inherited: bool,
 }
 
 impl Plan {
@@ -73,6 +77,7 @@ impl Plan {
         Plan {
             seed,
             rules: Vec::new(),
+            inherited: false,
         }
     }
 
@@ -118,10 +123,41 @@ impl Drop for PlanGuard {
 /// Takes the thread's plan away until the guard drops: for a test step that checks the exact
 /// result of one syscall, which a plan may legitimately change.
 pub fn pause() -> Paused {
+    GLOBAL_PAUSES.fetch_add(1, Ordering::SeqCst);
     Paused {
         plan: PLAN.with(|p| p.borrow_mut().take()),
     }
 }
+
+/// The plan every other thread that makes syscalls for coreloop takes on (the cores of a
+/// multi-core runtime, the blocking pool's threads), each with its own seed derived from this
+/// one. `None` removes it (threads that already took it keep theirs).
+pub fn set_process_plan(plan: Option<Plan>) {
+    *PROCESS_PLAN.lock().unwrap_or_else(|e| e.into_inner()) = plan;
+}
+
+/// A thread that works for coreloop (a core, a pool thread) calls this when it starts: it takes
+/// on the process plan, if one is set. Its faults pause while any thread has paused its own
+/// plan ([`pause`]), since that thread's exact step may run here.
+pub(crate) fn inherit_plan() {
+    static THREADS: AtomicU64 = AtomicU64::new(1);
+    let template = PROCESS_PLAN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(mut plan) = template {
+        let n = THREADS.fetch_add(1, Ordering::Relaxed);
+        plan.seed ^= n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        plan.inherited = true;
+        let seed = plan.seed;
+        let _ = RNG.try_with(|r| r.set(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1));
+        let _ = PLAN.try_with(|p| *p.borrow_mut() = Some(plan));
+    }
+}
+
+static PROCESS_PLAN: Mutex<Option<Plan>> = Mutex::new(None);
+/// How many `pause` guards are alive in the process.
+static GLOBAL_PAUSES: AtomicUsize = AtomicUsize::new(0);
 
 /// Puts the paused plan back on drop.
 #[must_use = "the plan comes back when the guard drops"]
@@ -131,6 +167,7 @@ pub struct Paused {
 
 impl Drop for Paused {
     fn drop(&mut self) {
+        GLOBAL_PAUSES.fetch_sub(1, Ordering::SeqCst);
         if let Some(plan) = self.plan.take() {
             let _ = PLAN.try_with(|p| *p.borrow_mut() = Some(plan));
         }
@@ -232,6 +269,9 @@ pub(crate) fn intercept(n: usize, args: &mut [usize]) -> Option<Errno> {
         .try_with(|p| {
             let mut p = p.borrow_mut();
             let plan = p.as_mut()?;
+            if plan.inherited && GLOBAL_PAUSES.load(Ordering::Relaxed) > 0 {
+                return None;
+            }
             for rule in plan.rules.iter_mut() {
                 if !rule.syscalls.is_empty() && !rule.syscalls.contains(&n) {
                     continue;

@@ -12,3 +12,7 @@ pub(crate) fn intercept(_nr: usize, _args: &mut [usize]) -> Option<Errno> {
 pub(crate) fn last_call_injected() -> bool {
     false
 }
+
+/// Without the feature there is no plan to take on.
+#[inline(always)]
+pub(crate) fn inherit_plan() {}

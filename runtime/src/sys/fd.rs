@@ -1,7 +1,7 @@
 //! `OwnedFd`: a file descriptor that this process owns and closes exactly once.
 
 use super::arch::nr;
-use super::call::call1_readonly;
+use super::call::call1;
 use super::errno::Errno;
 use std::fmt;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
@@ -36,21 +36,27 @@ impl OwnedFd {
     /// Closes the descriptor and reports the kernel's answer (e.g. `EIO` from a deferred write
     /// error, `EDQUOT`). The descriptor is gone either way: Linux never wants a close retried.
     pub fn close(self) -> Result<(), Errno> {
-        close_raw(self.into_raw())
+        // SAFETY: into_raw hands over the descriptor this value owned alone.
+        unsafe { close_raw(self.into_raw()) }
     }
 }
 
 /// `close(2)`. Never retried, not even on `EINTR`: on Linux the fd is released before the error
 /// is reported, and a retry could close a descriptor another thread just opened.
-pub fn close_raw(fd: RawFd) -> Result<(), Errno> {
-    // SAFETY: close takes no pointers; readonly because the kernel writes no user memory.
-    unsafe { call1_readonly(nr::CLOSE, fd as usize) }.map(drop)
+///
+/// # Safety
+/// `fd` must be a descriptor the caller owns, that nothing else will use or close: closing a
+/// number someone else owns would let the next open reuse it under their feet.
+pub unsafe fn close_raw(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: close takes no pointers.
+    unsafe { call1(nr::CLOSE, fd as usize) }.map(drop)
 }
 
 impl Drop for OwnedFd {
     fn drop(&mut self) {
         // The error has nowhere to go here; `close()` is the way to see it.
-        let _ = close_raw(self.0);
+        // SAFETY: the invariant: self.0 is open and owned by this value alone.
+        let _ = unsafe { close_raw(self.0) };
     }
 }
 

@@ -11,7 +11,7 @@
 //! `ENOENT` and hide the success.
 
 use super::arch::nr;
-use super::call::{call1, call2, call3_readonly, call4, call5, retry_eintr};
+use super::call::{call1, call2, call3, call4, call5, retry_eintr};
 use super::errno::Errno;
 use super::fd::OwnedFd;
 use std::ffi::{CStr, CString};
@@ -134,7 +134,7 @@ pub fn mkdirat(dirfd: RawFd, path: &CStr, mode: u32) -> Result<(), Errno> {
     // SAFETY: path is NUL-terminated and borrowed for the call; mkdirat stores to no user
     // memory.
     unsafe {
-        call3_readonly(
+        call3(
             nr::MKDIRAT,
             dirfd as usize,
             path.as_ptr() as usize,
@@ -150,7 +150,7 @@ pub fn unlinkat(dirfd: RawFd, path: &CStr, flags: u32) -> Result<(), Errno> {
     // SAFETY: path is NUL-terminated and borrowed for the call; unlinkat stores to no user
     // memory.
     unsafe {
-        call3_readonly(
+        call3(
             nr::UNLINKAT,
             dirfd as usize,
             path.as_ptr() as usize,

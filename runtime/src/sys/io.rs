@@ -6,7 +6,7 @@
 //! The `*_raw` forms take pointers and are `unsafe`; the others borrow slices.
 
 use super::arch::nr;
-use super::call::{call2, call3, call3_readonly, call4, call5, retry_eintr};
+use super::call::{call2, call3, call4, call5, retry_eintr};
 use super::errno::Errno;
 use super::fd::OwnedFd;
 use std::io::{IoSlice, IoSliceMut};
@@ -42,7 +42,7 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
 /// `ptr` must be valid for reads of `len` bytes until the call returns.
 pub unsafe fn write_raw(fd: RawFd, ptr: *const u8, len: usize) -> Result<usize, Errno> {
     // SAFETY: the caller guarantees the bytes are readable; write stores to no user memory.
-    retry_eintr(|| unsafe { call3_readonly(nr::WRITE, fd as usize, ptr as usize, len) })
+    retry_eintr(|| unsafe { call3(nr::WRITE, fd as usize, ptr as usize, len) })
 }
 
 /// `write(2)`.
@@ -115,7 +115,7 @@ pub fn readv(fd: RawFd, bufs: &mut [IoSliceMut<'_>]) -> Result<usize, Errno> {
 /// `iov` must point to `cnt` iovecs, each valid for reads of its length, until the call returns.
 pub unsafe fn writev_raw(fd: RawFd, iov: *const IoVec, cnt: usize) -> Result<usize, Errno> {
     // SAFETY: the caller guarantees the iovecs and their memory; writev stores to no user memory.
-    retry_eintr(|| unsafe { call3_readonly(nr::WRITEV, fd as usize, iov as usize, cnt) })
+    retry_eintr(|| unsafe { call3(nr::WRITEV, fd as usize, iov as usize, cnt) })
 }
 
 /// `writev(2)`.

@@ -13,7 +13,7 @@
 //! buffers and addresses it keeps at stable addresses. The other forms borrow.
 
 use super::arch::nr;
-use super::call::{call2, call3, call3_readonly, call4, call6, retry_eintr};
+use super::call::{call2, call3, call4, call6, retry_eintr};
 use super::errno::Errno;
 use super::fd::OwnedFd;
 use std::os::fd::RawFd;
@@ -81,7 +81,7 @@ pub fn socketpair(domain: u16, ty: u32, protocol: u32) -> Result<(OwnedFd, Owned
 pub fn bind(fd: RawFd, addr: &SockAddr) -> Result<(), Errno> {
     // SAFETY: addr is readable for len() bytes; bind stores to no user memory.
     unsafe {
-        call3_readonly(
+        call3(
             nr::BIND,
             fd as usize,
             addr.as_ptr() as usize,
@@ -153,7 +153,7 @@ pub enum ConnectStatus {
 /// `addr` must be valid for reads of `len` bytes until the call returns.
 pub unsafe fn connect_raw(fd: RawFd, addr: *const u8, len: u32) -> Result<ConnectStatus, Errno> {
     // SAFETY: the caller guarantees addr; connect stores to no user memory.
-    let r = unsafe { call3_readonly(nr::CONNECT, fd as usize, addr as usize, len as usize) };
+    let r = unsafe { call3(nr::CONNECT, fd as usize, addr as usize, len as usize) };
     match r {
         Ok(_) => Ok(ConnectStatus::Connected),
         Err(Errno::EINPROGRESS | Errno::EINTR) => Ok(ConnectStatus::InProgress),

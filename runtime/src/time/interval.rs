@@ -1,6 +1,6 @@
 //! `Interval`: ticks at a fixed period.
 
-use super::sleep::{Sleep, sleep_until};
+use super::sleep::{Sleep, deadline_after, sleep_until};
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -66,17 +66,23 @@ impl Interval {
         }
         let scheduled = self.sleep.deadline();
         let now = Instant::now();
-        let next = if now > scheduled + self.period {
+        let period = self.period;
+        let regular = deadline_after(scheduled, period);
+        let next = if now > regular {
             match self.missed {
-                MissedTickBehavior::Burst => scheduled + self.period,
-                MissedTickBehavior::Delay => now + self.period,
+                MissedTickBehavior::Burst => regular,
+                MissedTickBehavior::Delay => deadline_after(now, period),
                 MissedTickBehavior::Skip => {
-                    let behind = (now - scheduled).as_nanos() / self.period.as_nanos();
-                    scheduled + self.period * (behind as u32 + 1)
+                    // The first multiple of the period after `now`, in u128 nanoseconds so no
+                    // count of missed ticks truncates or overflows.
+                    let behind = (now - scheduled).as_nanos() / period.as_nanos();
+                    let ahead = period.as_nanos().saturating_mul(behind + 1);
+                    let ahead = Duration::from_nanos(ahead.min(u64::MAX as u128) as u64);
+                    deadline_after(scheduled, ahead)
                 }
             }
         } else {
-            scheduled + self.period
+            regular
         };
         self.sleep.reset(next);
         Poll::Ready(scheduled)

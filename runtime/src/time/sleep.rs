@@ -1,6 +1,6 @@
 //! `Sleep`: a future that is ready once the clock reaches its deadline.
 
-use crate::executor::context;
+use crate::executor::core;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -10,21 +10,30 @@ use std::time::{Duration, Instant};
 /// Waits until `deadline`. Needs a coreloop runtime on the thread that polls it.
 pub struct Sleep {
     deadline: Instant,
-    /// The timer's id, while it is in the core's map.
-    id: Option<u64>,
+    /// The core whose map holds the timer, and its id there.
+    registered: Option<(u64, u64)>,
     _not_send: PhantomData<*const ()>,
 }
 
-/// Sleeps for `duration`.
+/// Sleeps for `duration`. A duration too long to represent (`Duration::MAX`) sleeps for
+/// about thirty years: in practice, forever.
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    sleep_until(deadline_after(Instant::now(), duration))
+}
+
+/// `now + d`, or about thirty years from `now` if that cannot be represented.
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    now.checked_add(d.min(FAR))
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
 }
 
 /// Sleeps until `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
-        id: None,
+        registered: None,
         _not_send: PhantomData,
     }
 }
@@ -44,10 +53,17 @@ impl Sleep {
         self.deadline = deadline;
     }
 
+    /// Removes the timer from the map of the core that holds it, if that core is current. (On
+    /// any other core the id names another timer; a timer left on a core that is not current
+    /// fires once, spuriously, and is gone.)
     fn cancel(&mut self) {
-        if let Some(id) = self.id.take() {
+        if let Some((core_id, id)) = self.registered.take() {
             let deadline = self.deadline;
-            context::with_current(|core| core.timers.borrow_mut().remove(deadline, id));
+            core::with_current(|core| {
+                if core.id() == core_id {
+                    core.timers.borrow_mut().remove(deadline, id);
+                }
+            });
         }
     }
 }
@@ -63,19 +79,20 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         let deadline = self.deadline;
-        let id = self.id;
-        let new_id = context::with_current(|core| {
+        let registered = self.registered;
+        let now_registered = core::with_current(|core| {
             let mut timers = core.timers.borrow_mut();
-            match id {
-                Some(id) => {
+            match registered {
+                Some((core_id, id)) if core_id == core.id() => {
                     timers.update(deadline, id, cx.waker());
-                    id
+                    (core_id, id)
                 }
-                None => timers.insert(deadline, cx.waker().clone()),
+                // Not yet in a map, or in another core's: register here.
+                _ => (core.id(), timers.insert(deadline, cx.waker().clone())),
             }
         })
         .expect("coreloop: sleep and timeout need a coreloop runtime on this thread (Runtime::block_on)");
-        self.id = Some(new_id);
+        self.registered = Some(now_registered);
         Poll::Pending
     }
 }

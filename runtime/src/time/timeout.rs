@@ -38,7 +38,7 @@ pin_project_lite::pin_project! {
 
 /// Runs `fut` for at most `duration`.
 pub fn timeout<F: Future>(duration: Duration, fut: F) -> Timeout<F> {
-    timeout_at(Instant::now() + duration, fut)
+    timeout_at(super::sleep::deadline_after(Instant::now(), duration), fut)
 }
 
 /// Runs `fut` until `deadline` at most.

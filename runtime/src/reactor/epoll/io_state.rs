@@ -1,10 +1,11 @@
 //! Per-fd readiness for the epoll reactor, indexed by fd number.
 
 use super::super::ReactorStats;
-use crate::op::Interest;
-use crate::sys::Errno;
+use crate::op::{Interest, SharedFd};
 use crate::sys::epoll as ep;
+use crate::sys::{Errno, OwnedFd};
 use std::os::fd::RawFd;
+use std::rc::Rc;
 use std::task::Waker;
 
 const READABLE: u8 = 1;
@@ -12,6 +13,9 @@ const WRITABLE: u8 = 2;
 
 /// Readiness of one registered fd.
 pub(super) struct IoState {
+    /// The identity of the descriptor this state is for ([`SharedFd::id`]): a descriptor with
+    /// the same number and another identity is a new one.
+    fd_id: u64,
     /// Registration generation, carried in the event data next to the fd.
     generation: u32,
     /// Counts events; an `EAGAIN` only clears readiness if no event came since the attempt.
@@ -38,6 +42,11 @@ fn bit(interest: Interest) -> u8 {
 impl IoState {
     pub(super) fn is_ready(&self, interest: Interest) -> bool {
         self.always_ready || self.ready & bit(interest) != 0
+    }
+
+    /// Set when epoll refuses the descriptor: no edge will ever come for it.
+    pub(super) fn always_ready(&self) -> bool {
+        self.always_ready
     }
 
     pub(super) fn tick(&self) -> u32 {
@@ -88,21 +97,31 @@ impl IoStates {
         self.by_fd.get_mut(fd as usize)?.as_mut()
     }
 
-    /// The state of `fd`, registering it with epoll the first time. A fresh registration
-    /// starts out ready both ways: the first attempt finds out, and epoll reports any
-    /// readiness that exists at registration as an edge.
+    /// The state of `fd`, registering it with epoll the first time this descriptor (by
+    /// identity, not number) is seen. A fresh registration starts out ready both ways: the
+    /// first attempt finds out, and epoll reports any readiness that exists at registration
+    /// as an edge.
     pub(super) fn get_or_register(
         &mut self,
-        epfd: RawFd,
-        fd: RawFd,
+        epoll: &Rc<OwnedFd>,
+        shared: &SharedFd,
         stats: &mut ReactorStats,
     ) -> Result<&mut IoState, Errno> {
+        let (epfd, fd) = (epoll.raw(), shared.raw());
         if fd < 0 {
             return Err(Errno::EBADF);
         }
         let i = fd as usize;
         if i >= self.by_fd.len() {
             self.by_fd.resize_with((i + 1).next_power_of_two(), || None);
+        }
+        // A state kept for a descriptor that has since closed: its number was reused. No op
+        // can be waiting on the old one (ops keep their descriptor open), so it just goes.
+        if self.by_fd[i]
+            .as_ref()
+            .is_some_and(|s| s.fd_id != shared.id())
+        {
+            self.by_fd[i] = None;
         }
         if self.by_fd[i].is_none() {
             self.next_generation = self.next_generation.wrapping_add(1);
@@ -112,8 +131,9 @@ impl IoStates {
             stats.reactor_syscalls += 1;
             let always_ready = match ep::epoll_ctl(epfd, ep::EPOLL_CTL_ADD, fd, events, data) {
                 Ok(()) => false,
-                // Still in the set: the fd was forgotten without being closed (an IoFd taken
-                // apart with into_owned and wrapped again). Re-arm it with the new generation.
+                // Still in the set under this number: the same open file wrapped again after
+                // its DEL failed, or a dup of a descriptor already in the set. Re-arm it with
+                // the new generation.
                 Err(Errno::EEXIST) => {
                     stats.reactor_syscalls += 1;
                     ep::epoll_ctl(epfd, ep::EPOLL_CTL_MOD, fd, events, data)?;
@@ -124,7 +144,11 @@ impl IoStates {
                 Err(Errno::EPERM) => true,
                 Err(e) => return Err(e),
             };
+            if !always_ready {
+                shared.note_epoll_set(epoll);
+            }
             self.by_fd[i] = Some(IoState {
+                fd_id: shared.id(),
                 generation,
                 tick: 0,
                 ready: READABLE | WRITABLE,
@@ -161,20 +185,6 @@ impl IoStates {
         }
         if events & (ep::EPOLLOUT | ep::EPOLLHUP | ep::EPOLLERR) != 0 {
             state.ready |= WRITABLE;
-            wakeups.append(&mut state.writers);
-        }
-    }
-
-    /// Drops the registration of `fd` before it is closed; anyone still waiting on it is
-    /// woken to find out (their next attempt fails with `EBADF`). No `EPOLL_CTL_DEL`: closing
-    /// the last reference to the file removes it from the epoll set, and a late event for it
-    /// carries an older generation and is dropped — a syscall saved per connection.
-    pub(super) fn forget(&mut self, fd: RawFd, wakeups: &mut Vec<Waker>) {
-        let Some(slot) = self.by_fd.get_mut(fd as usize) else {
-            return;
-        };
-        if let Some(mut state) = slot.take() {
-            wakeups.append(&mut state.readers);
             wakeups.append(&mut state.writers);
         }
     }

@@ -1,13 +1,19 @@
 //! The epoll reactor: readiness, edge-triggered.
 //!
-//! - One epoll fd per core (`EPOLL_CLOEXEC`). An fd is registered once, the first time an op
-//!   waits on it, for both directions (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`), and is
-//!   forgotten just before it is closed (the kernel drops a closed file from the set itself).
+//! - One epoll fd per core (`EPOLL_CLOEXEC`). A descriptor is registered once, the first time
+//!   an op waits on it, for both directions (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`).
+//!   Nothing is done when it closes: the kernel drops a closed file from the set itself, and
+//!   the state kept for its number is replaced when a descriptor with another identity
+//!   ([`SharedFd::id`]) shows up under that number. A descriptor taken out of its `SharedFd`
+//!   (`into_owned`, to move it to another core) is removed from the set (`EPOLL_CTL_DEL`), so
+//!   it stops waking this core.
 //! - Readiness is kept per fd ([`io_state::IoState`]): a bit per direction, a tick that counts
 //!   events, and a registration generation carried in the event's data, so an event for a
 //!   closed fd whose number was reused is recognised and dropped. An op tries its syscall
 //!   while its direction is marked ready; `EAGAIN` clears the bit — but only if no event came
 //!   since the op read the tick, so no edge is ever lost.
+//! - A descriptor epoll refuses (a regular file) is always ready; if its syscall still says
+//!   `EAGAIN`, that is the op's result (`WouldBlock`), never a retry loop.
 //! - Cross-thread unparks arrive on an eventfd registered under a reserved token.
 //! - Timers: the wait's own timeout, rounded *up* to the next millisecond so nothing fires
 //!   early. It is computed for each wait from the core's next deadline; nothing has to be
@@ -15,21 +21,32 @@
 
 mod io_state;
 
-use super::ReactorStats;
-use crate::op::Interest;
+use super::{Ledger, ReactorStats};
+use crate::op::{Interest, SharedFd};
 use crate::sys::epoll::{self as ep, EpollEvent};
 use crate::sys::{Errno, OwnedFd, eventfd};
 use io_state::IoStates;
 use std::io;
 use std::os::fd::RawFd;
-use std::task::{Context, Waker};
+use std::rc::Rc;
+use std::task::Context;
 use std::time::Duration;
 
 /// The data of the unpark eventfd's events.
 const UNPARK_TOKEN: u64 = u64::MAX;
 
+/// One readiness attempt: the op's descriptor (registered first, with [`EpollReactor::register`]),
+/// direction, and when a short result proves the descriptor drained (see
+/// `op::Mode::Readiness`).
+pub(crate) struct Attempt {
+    pub(crate) fd: RawFd,
+    pub(crate) interest: Interest,
+    pub(crate) drained_below: Option<usize>,
+}
+
 pub(crate) struct EpollReactor {
-    epfd: OwnedFd,
+    /// Shared weakly with every `SharedFd` added to the set, so taking one out can remove it.
+    epfd: Rc<OwnedFd>,
     unpark_fd: RawFd,
     states: IoStates,
     events: Vec<EpollEvent>,
@@ -47,29 +64,40 @@ impl EpollReactor {
             UNPARK_TOKEN,
         )?;
         Ok(EpollReactor {
-            epfd,
+            epfd: Rc::new(epfd),
             unpark_fd,
             states: IoStates::new(),
             events: vec![EpollEvent::default(); events.max(16)],
         })
     }
 
-    /// Tries `call` while `fd` is ready for `interest`. `None`: the waker is kept until the
-    /// next edge.
+    /// Makes sure `fd` (by identity) is in the set, with fresh state if its number was
+    /// reused.
+    pub(crate) fn register(
+        &mut self,
+        fd: &SharedFd,
+        stats: &mut ReactorStats,
+    ) -> Result<(), Errno> {
+        self.states.get_or_register(&self.epfd, fd, stats).map(drop)
+    }
+
+    /// Tries `call` while the descriptor is ready for the attempt's interest. `None`: the
+    /// waker is kept until the next edge.
     pub(crate) fn attempt(
         &mut self,
-        fd: RawFd,
-        interest: Interest,
-        full: usize,
-        mut call: impl FnMut() -> Result<usize, Errno>,
+        at: Attempt,
+        call: &mut dyn FnMut() -> Result<usize, Errno>,
         cx: &mut Context<'_>,
         stats: &mut ReactorStats,
     ) -> Option<Result<usize, Errno>> {
+        let Attempt {
+            fd,
+            interest,
+            drained_below,
+        } = at;
+        let full = drained_below.unwrap_or(0);
         loop {
-            let state = match self.states.get_or_register(self.epfd.raw(), fd, stats) {
-                Ok(s) => s,
-                Err(e) => return Some(Err(e)),
-            };
+            let state = self.states.get(fd).expect("registered first");
             if !state.is_ready(interest) {
                 state.add_waker(interest, cx.waker());
                 return None;
@@ -79,10 +107,15 @@ impl EpollReactor {
             let res = call();
             // A result the fault plan made up (tests only) tells nothing about readiness.
             let from_kernel = !crate::sys::last_call_injected();
-            let state = self.states.get(fd).expect("registered above");
+            let state = self.states.get(fd).expect("registered first");
             match res {
                 Err(Errno::EAGAIN) => {
                     stats.eagain += 1;
+                    if state.always_ready() && from_kernel {
+                        // epoll cannot watch this descriptor, so no edge will ever come: the
+                        // caller gets `WouldBlock` rather than a loop that never ends.
+                        return Some(Err(Errno::EAGAIN));
+                    }
                     if from_kernel {
                         state.clear(interest, tick);
                     }
@@ -101,9 +134,9 @@ impl EpollReactor {
     pub(crate) fn park(
         &mut self,
         timeout: Option<Duration>,
-        stats: &mut ReactorStats,
-        wakeups: &mut Vec<Waker>,
+        ledger: &mut Ledger,
     ) -> io::Result<()> {
+        let Ledger { stats, wakeups, .. } = ledger;
         let ms = match timeout {
             None => -1,
             // Round up: a wait must never end before the deadline it was asked for.
@@ -124,9 +157,5 @@ impl EpollReactor {
             self.states.dispatch(data, events, wakeups);
         }
         Ok(())
-    }
-
-    pub(crate) fn forget(&mut self, fd: RawFd, wakeups: &mut Vec<Waker>) {
-        self.states.forget(fd, wakeups);
     }
 }

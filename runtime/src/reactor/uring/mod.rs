@@ -16,15 +16,18 @@ mod setup;
 pub use setup::Setup;
 pub(crate) use setup::build;
 
-use super::ReactorStats;
-use crate::op::InFlight;
+use super::Ledger;
+use super::in_flight::OpKey;
 use crate::sys::Errno;
 use crate::sys::uring::{self as sys_uring, GeteventsArg, KernelTimespec};
 use io_uring::{IoUring, opcode, squeue, types};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::task::Waker;
 use std::time::Duration;
+
+/// How many times a full SQ is handed to a kernel that will not take it before the op that
+/// needed room fails with the kernel's error (instead of spinning).
+const SUBMIT_RETRIES: u32 = 64;
 
 /// The completion of the armed eventfd read.
 const UNPARK_KEY: u64 = u64::MAX;
@@ -45,45 +48,49 @@ impl UringReactor {
         &self.setup
     }
 
-    /// Queues an entry, submitting what is queued first if the SQ is full.
-    pub(crate) fn push(
-        &mut self,
-        entry: squeue::Entry,
-        stats: &mut ReactorStats,
-        ops: &mut InFlight,
-        wakeups: &mut Vec<Waker>,
-    ) {
+    /// Queues an entry, submitting what is queued first if the SQ is full. Fails only if the
+    /// kernel keeps refusing to take the queued entries.
+    pub(crate) fn push(&mut self, entry: squeue::Entry, ledger: &mut Ledger) -> Result<(), Errno> {
+        let mut refused = 0;
         loop {
             // SAFETY: entries come from `OpCode::sqe` (whose contract keeps every pointer on
             // the heap and valid while the op is alive, wherever the op moves, and the op stays
             // alive — in its future or orphaned in `ops` — until its completion) or from this
             // reactor's own boxed fields, which live as long as the ring.
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
-                return;
+                return Ok(());
             }
             // SQ full: hand what is queued to the kernel, then try again.
-            let _ = self.enter(0, None, stats, ops, wakeups);
+            let before = self.ring.submission().len();
+            let res = self.enter(0, None, ledger);
+            if self.ring.submission().len() < before {
+                refused = 0;
+                continue;
+            }
+            refused += 1;
+            if refused >= SUBMIT_RETRIES {
+                return Err(match res {
+                    Err(e) => e,
+                    Ok(()) => Errno::EBUSY,
+                });
+            }
         }
     }
 
     /// Asks the kernel to cancel the op under `key`; its own completion still follows.
-    pub(crate) fn cancel(
-        &mut self,
-        key: u64,
-        stats: &mut ReactorStats,
-        ops: &mut InFlight,
-        wakeups: &mut Vec<Waker>,
-    ) {
-        let entry = opcode::AsyncCancel::new(key).build().user_data(CANCEL_KEY);
-        self.push(entry, stats, ops, wakeups);
+    pub(crate) fn cancel(&mut self, key: OpKey, ledger: &mut Ledger) {
+        let entry = opcode::AsyncCancel::new(key.to_user_data())
+            .build()
+            .user_data(CANCEL_KEY);
+        // A cancel the kernel will not take only means the op runs to its end: its completion
+        // still releases it.
+        let _ = self.push(entry, ledger);
     }
 
     pub(crate) fn park(
         &mut self,
         timeout: Option<Duration>,
-        stats: &mut ReactorStats,
-        ops: &mut InFlight,
-        wakeups: &mut Vec<Waker>,
+        ledger: &mut Ledger,
     ) -> io::Result<()> {
         if !self.unpark_armed {
             let entry = opcode::Read::new(
@@ -93,15 +100,17 @@ impl UringReactor {
             )
             .build()
             .user_data(UNPARK_KEY);
-            self.unpark_armed = true;
-            self.push(entry, stats, ops, wakeups);
+            if self.push(entry, ledger).is_ok() {
+                self.unpark_armed = true;
+            }
         }
         let min_complete = if timeout == Some(Duration::ZERO) {
             0
         } else {
             1
         };
-        self.enter(min_complete, timeout, stats, ops, wakeups)
+        self.enter(min_complete, timeout, ledger)
+            .map_err(io::Error::from)
     }
 
     /// One `io_uring_enter`: submits everything queued, waits for `min_complete` completions
@@ -110,10 +119,8 @@ impl UringReactor {
         &mut self,
         min_complete: u32,
         timeout: Option<Duration>,
-        stats: &mut ReactorStats,
-        ops: &mut InFlight,
-        wakeups: &mut Vec<Waker>,
-    ) -> io::Result<()> {
+        ledger: &mut Ledger,
+    ) -> Result<(), Errno> {
         let to_submit = {
             let mut sq = self.ring.submission();
             sq.sync();
@@ -140,7 +147,7 @@ impl UringReactor {
             _ => (std::ptr::null(), 0, 0),
         };
         let flags = sys_uring::IORING_ENTER_GETEVENTS | ext;
-        stats.reactor_syscalls += 1;
+        ledger.stats.reactor_syscalls += 1;
         // SAFETY: every queued entry points to memory kept alive until its completion (see
         // `push`); `arg` and `ts` live on this stack frame across the call.
         let res = unsafe {
@@ -154,47 +161,52 @@ impl UringReactor {
             )
         };
         match res {
-            Ok(n) => stats.submitted += n as u64,
+            Ok(n) => ledger.stats.submitted += n as u64,
             // The deadline passed, a signal arrived, or the kernel wants the CQ drained before
-            // it takes more: all are "look at the CQ and go round again".
-            Err(Errno::ETIME | Errno::EINTR | Errno::EBUSY | Errno::EAGAIN) => {}
-            Err(e) => return Err(e.into()),
+            // it takes more: all are "look at the CQ and go round again" (a full SQ that stays
+            // full is bounded by `push`).
+            Err(Errno::ETIME | Errno::EINTR) => {}
+            Err(e @ (Errno::EBUSY | Errno::EAGAIN)) => {
+                self.drain(ledger);
+                return if min_complete == 0 { Err(e) } else { Ok(()) };
+            }
+            Err(e) => return Err(e),
         }
-        self.drain(stats, ops, wakeups);
+        self.drain(ledger);
         Ok(())
     }
 
-    fn drain(&mut self, stats: &mut ReactorStats, ops: &mut InFlight, wakeups: &mut Vec<Waker>) {
+    fn drain(&mut self, ledger: &mut Ledger) {
         loop {
             let mut unparked = false;
             for cqe in self.ring.completion() {
                 match cqe.user_data() {
                     UNPARK_KEY => unparked = true,
                     CANCEL_KEY => {}
-                    key => {
-                        stats.completions += 1;
+                    data => {
+                        let Some(key) = OpKey::from_user_data(data) else {
+                            continue;
+                        };
                         let r = cqe.result();
                         let res = if r < 0 {
                             Err(Errno::from_raw(-r))
                         } else {
                             Ok(r as usize)
                         };
-                        if let Some(w) = ops.complete(key, res) {
-                            wakeups.push(w);
-                        }
+                        ledger.complete(key, res);
                     }
                 }
             }
             if unparked {
-                stats.unparks += 1;
+                ledger.stats.unparks += 1;
                 self.unpark_armed = false;
             }
             if !self.ring.submission().cq_overflow() {
                 return;
             }
             // Completions overflowed the CQ and wait in the kernel: an enter flushes them.
-            stats.cq_overflows += 1;
-            stats.reactor_syscalls += 1;
+            ledger.stats.cq_overflows += 1;
+            ledger.stats.reactor_syscalls += 1;
             // SAFETY: submits nothing and passes no argument.
             let _ = unsafe {
                 sys_uring::io_uring_enter(
@@ -207,6 +219,41 @@ impl UringReactor {
                 )
             };
         }
+    }
+}
+
+impl Drop for UringReactor {
+    fn drop(&mut self) {
+        if !self.unpark_armed {
+            return;
+        }
+        // The armed eventfd read may still write `unpark_buf`: cancel it and wait (briefly)
+        // for its completion; if it does not come, leak the 8 bytes rather than free them.
+        let cancel = opcode::AsyncCancel::new(UNPARK_KEY)
+            .build()
+            .user_data(CANCEL_KEY);
+        // SAFETY: a cancel entry points to no memory.
+        if unsafe { self.ring.submission().push(&cancel) }.is_ok() {
+            for _ in 0..100 {
+                // SAFETY: submits the cancel; every other queued entry's memory is owned by an
+                // op that the executor waited for or leaked.
+                let _ = unsafe {
+                    sys_uring::io_uring_enter(
+                        self.ring.as_raw_fd(),
+                        self.ring.submission().len() as u32,
+                        0,
+                        sys_uring::IORING_ENTER_GETEVENTS,
+                        std::ptr::null(),
+                        0,
+                    )
+                };
+                if self.ring.completion().any(|c| c.user_data() == UNPARK_KEY) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+        std::mem::forget(std::mem::replace(&mut self.unpark_buf, Box::new(0)));
     }
 }
 

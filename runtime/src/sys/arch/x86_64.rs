@@ -9,8 +9,10 @@
 //!
 //! The fourth argument goes in r10 because the instruction itself overwrites rcx. The kernel
 //! preserves every other register and does not touch the stack below rsp, so each call is
-//! `nostack`. Variants marked `readonly` are for syscalls in which the kernel writes no user
-//! memory; the caller says at the call site why that holds.
+//! `nostack`. There are no `readonly` variants: on an io_uring ring set up without
+//! `DEFER_TASKRUN`, completion work (copying data into user buffers) runs on the exit of *any*
+//! syscall the thread makes, so no syscall can promise the compiler that user memory is left
+//! alone.
 
 use core::arch::asm;
 
@@ -42,19 +44,6 @@ pub unsafe fn syscall1(nr: usize, a0: usize) -> isize {
 }
 
 /// # Safety
-/// As [`syscall0`], and the kernel must write no user memory for this call.
-#[inline]
-pub unsafe fn syscall1_readonly(nr: usize, a0: usize) -> isize {
-    let ret;
-    // SAFETY: the caller upholds the syscall's contract and that it writes no user memory.
-    unsafe {
-        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a0,
-             lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags, readonly));
-    }
-    ret
-}
-
-/// # Safety
 /// As [`syscall0`].
 #[inline]
 pub unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
@@ -81,20 +70,6 @@ pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
 }
 
 /// # Safety
-/// As [`syscall0`], and the kernel must write no user memory for this call.
-#[inline]
-pub unsafe fn syscall3_readonly(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
-    let ret;
-    // SAFETY: the caller upholds the syscall's contract and that it writes no user memory.
-    unsafe {
-        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a0, in("rsi") a1,
-             in("rdx") a2, lateout("rcx") _, lateout("r11") _,
-             options(nostack, preserves_flags, readonly));
-    }
-    ret
-}
-
-/// # Safety
 /// As [`syscall0`].
 #[inline]
 pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
@@ -104,20 +79,6 @@ pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) ->
         asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a0, in("rsi") a1,
              in("rdx") a2, in("r10") a3, lateout("rcx") _, lateout("r11") _,
              options(nostack, preserves_flags));
-    }
-    ret
-}
-
-/// # Safety
-/// As [`syscall0`], and the kernel must write no user memory for this call.
-#[inline]
-pub unsafe fn syscall4_readonly(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
-    let ret;
-    // SAFETY: the caller upholds the syscall's contract and that it writes no user memory.
-    unsafe {
-        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a0, in("rsi") a1,
-             in("rdx") a2, in("r10") a3, lateout("rcx") _, lateout("r11") _,
-             options(nostack, preserves_flags, readonly));
     }
     ret
 }

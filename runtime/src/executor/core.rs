@@ -1,16 +1,18 @@
-//! The core: what one thread owns to run tasks, timers and a reactor, and its loop.
+//! The core: what one thread owns to run tasks and timers over its reactor, and its loop.
+//!
+//! The executor only runs tasks: it enters its reactor, parks it, takes the wakers it
+//! collected and shuts it down. Everything an op needs in flight is the reactor's.
 
 use super::join::{JoinHandle, JoinInner, TaskFuture};
 use super::shared::Shared;
 use super::task::{Task, UNREGISTERED};
-use crate::reactor::Driver;
+use crate::reactor::{Budget, Reactor};
 use crate::time::Timers;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
-use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Wake, Waker};
@@ -25,7 +27,7 @@ const BUDGET: u32 = 256;
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     pub(crate) siblings: Arc<[Arc<Shared>]>,
-    pub(crate) driver: RefCell<Driver>,
+    pub(crate) reactor: Reactor,
     pub(crate) timers: RefCell<Timers>,
     run_queue: RefCell<VecDeque<Arc<Task>>>,
     tasks: RefCell<Slab<Arc<Task>>>,
@@ -35,19 +37,6 @@ pub(crate) struct Core {
 
 thread_local! {
     static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
-    /// Descriptors closed on this thread while no core was current (between two `block_on`s
-    /// of a runtime whose core lives here). The next `block_on` forgets them before anything
-    /// else runs, so a new descriptor that reuses a number starts clean.
-    static DEFERRED_FORGETS: RefCell<Vec<RawFd>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `fd` is about to be closed: the current core's reactor forgets it, or, with no core current,
-/// the next `block_on` on this thread does. (`IoFd` is `!Send`, so it is always dropped on the
-/// thread of the core that may know it.)
-pub(crate) fn forget_fd(fd: RawFd) {
-    if with_current(|core| core.driver.borrow_mut().forget(fd)).is_none() {
-        let _ = DEFERRED_FORGETS.try_with(|d| d.borrow_mut().push(fd));
-    }
 }
 
 /// Runs `f` with the current thread's core, if a runtime is running on it.
@@ -67,19 +56,35 @@ pub(crate) fn no_runtime_error() -> io::Error {
     )
 }
 
-/// Makes a core current on this thread until dropped.
-struct Enter {
+/// Makes a core (and its reactor) current on this thread until dropped.
+struct Enter<'a> {
     prev: *const Core,
+    _reactor: crate::reactor::Entered<'a>,
 }
 
-impl Enter {
-    fn new(core: &Core) -> Enter {
+impl<'a> Enter<'a> {
+    /// For running the core: refused (panic) if any runtime already runs on this thread.
+    fn run(core: &'a Core) -> Enter<'a> {
+        let reactor = core.reactor.enter();
         let prev = CURRENT.with(|c| c.replace(core as *const Core));
-        Enter { prev }
+        Enter {
+            prev,
+            _reactor: reactor,
+        }
+    }
+
+    /// For shutting the core down wherever it is dropped (no user future is polled).
+    fn shutdown(core: &'a Core) -> Enter<'a> {
+        let reactor = core.reactor.enter_for_shutdown();
+        let prev = CURRENT.with(|c| c.replace(core as *const Core));
+        Enter {
+            prev,
+            _reactor: reactor,
+        }
     }
 }
 
-impl Drop for Enter {
+impl Drop for Enter<'_> {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|c| c.set(self.prev));
     }
@@ -96,10 +101,11 @@ impl Wake for MainWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.shared.main_woken.store(true, Ordering::Release);
         let here = with_current(|c| c.shared.id == self.shared.id).unwrap_or(false);
-        if !here {
-            self.shared.unpark();
+        if here {
+            self.shared.main_woken.store(true, Ordering::Release);
+        } else {
+            self.shared.wake_main();
         }
     }
 }
@@ -108,13 +114,13 @@ impl Core {
     pub(crate) fn new(
         shared: Arc<Shared>,
         siblings: Arc<[Arc<Shared>]>,
-        driver: Driver,
+        reactor: Reactor,
         shutdown_timeout: Duration,
     ) -> Core {
         Core {
             shared,
             siblings,
-            driver: RefCell::new(driver),
+            reactor,
             timers: RefCell::new(Timers::new()),
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(Slab::new()),
@@ -137,10 +143,14 @@ impl Core {
         F::Output: 'static,
     {
         let join = JoinInner::new();
-        let task = Task::new(
-            self.shared.clone(),
-            Box::pin(TaskFuture::new(fut, join.clone())),
-        );
+        let fut = TaskFuture::new(fut, join.clone());
+        if self.shared.is_closed() {
+            // Spawned by a destructor while the core shuts down: it will never run. Dropped
+            // here, on its core; its handle resolves as cancelled.
+            drop(fut);
+            return JoinHandle::new(join, None);
+        }
+        let task = Task::new(self.shared.clone(), Box::pin(fut));
         let waker = Waker::from(task.clone());
         self.register(&task);
         self.push_local(task);
@@ -152,7 +162,7 @@ impl Core {
         task.slot.store(slot, Ordering::Relaxed);
     }
 
-    /// Takes in what other threads sent: tasks (new or woken) and pool completions.
+    /// Takes in the tasks other threads sent (new, or woken there).
     fn drain_remote(&self) {
         while let Some(task) = self.shared.pop_remote() {
             // SAFETY: this task's owner is this core, and we are on its thread.
@@ -164,21 +174,10 @@ impl Core {
             }
             self.push_local(task);
         }
-        let mut driver = self.driver.borrow_mut();
-        let mut completed = false;
-        while let Some((key, res)) = self.shared.pop_completion() {
-            driver.complete(key, res);
-            completed = true;
-        }
-        drop(driver);
-        if completed {
-            // Wake their ops now: a park that follows sees an empty completion queue and
-            // could otherwise sleep with these wakers undelivered.
-            self.wake_ready();
-        }
     }
 
     fn run_task(&self, task: Arc<Task>) {
+        Budget::reset();
         // SAFETY: tasks in this core's run queue are owned by this core, and the loop polls
         // one at a time.
         if unsafe { task.poll() } {
@@ -191,19 +190,10 @@ impl Core {
 
     /// Looks at the reactor (waiting up to `timeout`) and wakes what it and the timers found.
     fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
-        // Never block while wakers collected earlier (pool completions, or completions an SQ-full
-        // submit drained mid-poll) are still undelivered.
-        let may_block = timeout != Some(Duration::ZERO) && !self.driver.borrow().has_wakeups();
-        let blocking = may_block && self.shared.prepare_park();
-        let timeout = if blocking {
-            timeout
-        } else {
-            Some(Duration::ZERO)
-        };
-        let res = self.driver.borrow_mut().park(timeout);
-        if blocking {
-            self.shared.end_park();
-        }
+        let shared = &self.shared;
+        let res = self.reactor.park(timeout, || {
+            shared.has_remote() || shared.main_woken.load(Ordering::Relaxed)
+        });
         self.drain_remote();
         self.wake_ready();
         res
@@ -212,7 +202,7 @@ impl Core {
     /// Wakes the reactor's and the timers' wakers, outside any borrow.
     fn wake_ready(&self) {
         let mut buf = std::mem::take(&mut *self.wake_buf.borrow_mut());
-        self.driver.borrow_mut().take_wakeups(&mut buf);
+        self.reactor.take_wakeups(&mut buf);
         self.timers.borrow_mut().fire(Instant::now(), &mut buf);
         for w in buf.drain(..) {
             w.wake();
@@ -221,12 +211,11 @@ impl Core {
     }
 
     /// Runs `fut` to completion on this core, with every task spawned here.
+    ///
+    /// # Panics
+    /// If a coreloop runtime already runs on this thread (a `block_on` from inside a task).
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> io::Result<F::Output> {
-        let _enter = Enter::new(self);
-        let deferred = DEFERRED_FORGETS.with(|d| std::mem::take(&mut *d.borrow_mut()));
-        for fd in deferred {
-            self.driver.borrow_mut().forget(fd);
-        }
+        let _enter = Enter::run(self);
         let main_waker = Waker::from(Arc::new(MainWaker {
             shared: self.shared.clone(),
         }));
@@ -238,6 +227,7 @@ impl Core {
         loop {
             if self.shared.main_woken.swap(false, Ordering::AcqRel) {
                 since_turn += 1;
+                Budget::reset();
                 if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
                     return Ok(v);
                 }
@@ -292,33 +282,47 @@ impl Core {
     pub(crate) fn live_tasks(&self) -> usize {
         self.tasks.borrow().len()
     }
+
+    /// Drops every task's future on this thread, including tasks that destructors spawn or
+    /// wake meanwhile, and everything other threads sent.
+    fn drop_tasks(&self) {
+        loop {
+            let tasks: Vec<Arc<Task>> = self.tasks.borrow_mut().drain().collect();
+            let queued: Vec<Arc<Task>> = self.run_queue.borrow_mut().drain(..).collect();
+            let mut remote = Vec::new();
+            while let Some(t) = self.shared.pop_remote() {
+                remote.push(t);
+            }
+            if tasks.is_empty() && queued.is_empty() && remote.is_empty() {
+                return;
+            }
+            for task in tasks.iter().chain(&queued).chain(&remote) {
+                // SAFETY: these tasks belong to this core, on whose thread we are.
+                unsafe { task.drop_future() };
+            }
+        }
+    }
 }
 
 impl Drop for Core {
     fn drop(&mut self) {
-        let _enter = Enter::new(self);
-        self.shared.closed.store(true, Ordering::Release);
+        let _enter = Enter::shutdown(self);
+        self.shared.close();
         // Drop every task's future here, on its own thread; their in-flight ops are handed to
-        // the driver, which cancels them.
-        let tasks: Vec<Arc<Task>> = self.tasks.borrow_mut().drain().collect();
-        for task in tasks {
-            // SAFETY: these tasks belong to this core, on whose thread we are.
-            unsafe { task.drop_future() };
-        }
-        self.run_queue.borrow_mut().clear();
-        while let Some(task) = self.shared.pop_remote() {
-            // SAFETY: as above: tasks in our remote queue are ours.
-            unsafe { task.drop_future() };
-        }
-        // Wait (bounded) for the kernel and the pool to finish with every op still in flight.
+        // the reactor, which cancels them.
+        self.drop_tasks();
+        // Wait (bounded) for the kernel and the pool to finish with every op still in flight;
+        // ops that completed already need no waiting.
         let deadline = Instant::now() + self.shutdown_timeout;
-        self.driver.borrow_mut().cancel_all();
-        while self.driver.borrow().ops.len() > 0 && Instant::now() < deadline {
+        self.reactor.cancel_all();
+        while self.reactor.in_kernel() > 0 && Instant::now() < deadline {
             let _ = self.turn(Some(Duration::from_millis(10)));
         }
-        if self.driver.borrow().ops.len() > 0 {
-            self.driver.borrow_mut().ops.leak_all();
+        if self.reactor.in_kernel() > 0 {
+            self.reactor.leak_all();
         }
+        // Wakes during the wait may have queued (future-less) tasks.
+        self.drop_tasks();
         self.wake_buf.borrow_mut().clear();
     }
 }

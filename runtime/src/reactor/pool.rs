@@ -1,12 +1,14 @@
-//! The blocking pool: a few shared threads for work that has no readiness (regular files on
-//! the epoll reactor) and for `spawn_blocking`. Results go back to the calling core.
+//! The blocking pool: a few threads shared by every core, for work that has no readiness
+//! (regular files on the epoll reactor, ops io_uring lacks) and for `spawn_blocking`. An op's
+//! result goes back to the reactor of the core that started it, through its [`Unparker`].
 
-use super::join::{JoinError, JoinHandle, JoinInner};
-use super::shared::Shared;
+use super::in_flight::OpKey;
+use super::unpark::Unparker;
 use crate::op::OpCode;
 use crate::sys::Errno;
 use std::collections::VecDeque;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::io;
+use std::ptr::NonNull;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -18,8 +20,8 @@ const IDLE: Duration = Duration::from_secs(10);
 /// A job runs its work and returns what delivers the result. The worker counts itself
 /// available *before* delivering: the caller may submit its next job the instant it sees the
 /// result, and must then find a worker about to look at the queue rather than start a thread.
-type Job = Box<dyn FnOnce() -> Deliver + Send>;
-type Deliver = Box<dyn FnOnce() + Send>;
+pub(crate) type Job = Box<dyn FnOnce() -> Deliver + Send>;
+pub(crate) type Deliver = Box<dyn FnOnce() + Send>;
 
 struct Pool {
     state: Mutex<PoolState>,
@@ -63,7 +65,9 @@ fn pool() -> &'static Pool {
     })
 }
 
-fn execute(job: Job) {
+/// Queues `job`. Fails (and drops the job) only if no pool thread exists and none can be
+/// made: the job would wait forever.
+pub(crate) fn execute(job: Job) -> io::Result<()> {
     let p = pool();
     let mut s = p.state.lock().unwrap_or_else(|e| e.into_inner());
     s.queue.push_back(job);
@@ -72,21 +76,31 @@ fn execute(job: Job) {
         s.idle -= 1;
         s.claimed += 1;
         p.work.notify_one();
-        return;
+        return Ok(());
     }
     if s.threads < MAX_THREADS {
         s.threads += 1;
         let spawned = std::thread::Builder::new()
             .name("coreloop-blocking".into())
             .spawn(worker);
-        if spawned.is_err() {
-            // No thread could be made: the job waits for a running thread, if there is one.
+        if let Err(e) = spawned {
             s.threads -= 1;
+            if s.threads == 0 {
+                // No thread will ever take the job: say so rather than hang its caller.
+                s.queue.pop_back();
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("coreloop: no blocking-pool thread could be started: {e}"),
+                ));
+            }
+            // Otherwise the job waits for a running thread.
         }
     }
+    Ok(())
 }
 
 fn worker() {
+    crate::sys::inherit_plan();
     let p = pool();
     let mut s = p.state.lock().unwrap_or_else(|e| e.into_inner());
     // A new worker was spawned for a queued job and is not counted idle: it takes a job
@@ -136,9 +150,9 @@ fn worker() {
 /// A raw pointer to an op that a pool thread may use.
 struct OpPtr(*mut ());
 
-// SAFETY: the op behind it is left alone by its core while in flight and its `call` touches only
-// plain data (the `OpCode` contract for blocking ops); the op outlives the job because its
-// data stays in the future or the in-flight table until the completion this job sends.
+// SAFETY: the op behind it (from `Box::into_raw`) is left alone by its core while in flight,
+// and its `call` touches only plain data (the `OpCode` contract for pool ops); it is turned
+// back into a `Box` only after the completion this job sends.
 unsafe impl Send for OpPtr {}
 
 /// # Safety
@@ -148,43 +162,24 @@ unsafe fn call_op<T: OpCode>(p: *mut ()) -> Result<usize, Errno> {
     unsafe { (*p.cast::<T>()).call() }
 }
 
-/// The pool as one core sees it: completions come back to that core.
-pub(crate) struct PoolHandle {
-    shared: Arc<Shared>,
-}
-
-impl PoolHandle {
-    pub(crate) fn new(shared: Arc<Shared>) -> PoolHandle {
-        PoolHandle { shared }
-    }
-
-    /// Runs `op.call()` on a pool thread; the result comes back to this core under `key`.
-    pub(crate) fn run_op<T: OpCode>(&self, op: &mut T, key: u64) {
-        let ptr = OpPtr((op as *mut T).cast());
-        let call: unsafe fn(*mut ()) -> Result<usize, Errno> = call_op::<T>;
-        let shared = self.shared.clone();
-        execute(Box::new(move || {
-            let ptr = ptr;
-            // SAFETY: see OpPtr: the op is alive and untouched by its core until this
-            // completion is delivered.
-            let res = unsafe { call(ptr.0) };
-            Box::new(move || shared.push_completion(key, res))
-        }));
-    }
-}
-
-/// Runs `f` on the blocking pool; the handle resolves on the calling core (or anywhere).
-/// A panic in `f` comes back as `JoinError::Panicked`.
-pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let inner = JoinInner::new();
-    let done = inner.clone();
+/// Runs `op.call()` on a pool thread; the result comes back to `unparker`'s core under `key`.
+///
+/// # Safety
+/// `op` must come from `Box::into_raw` and stay untouched (not read, moved or freed) until
+/// the completion for `key` has been taken from `unparker`.
+pub(crate) unsafe fn run_op<T: OpCode>(
+    op: NonNull<T>,
+    key: OpKey,
+    unparker: &Arc<Unparker>,
+) -> io::Result<()> {
+    let ptr = OpPtr(op.as_ptr().cast());
+    let call: unsafe fn(*mut ()) -> Result<usize, Errno> = call_op::<T>;
+    let unparker = unparker.clone();
     execute(Box::new(move || {
-        let r = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::Panicked);
-        Box::new(move || done.finish(r))
-    }));
-    JoinHandle::new(inner, None)
+        let ptr = ptr;
+        // SAFETY: see OpPtr: the op is alive and untouched by its core until this completion
+        // is delivered.
+        let res = unsafe { call(ptr.0) };
+        Box::new(move || unparker.push_completion(key, res))
+    }))
 }

@@ -1,0 +1,358 @@
+//! The in-flight table: ops that the kernel or the blocking pool holds right now.
+//!
+//! Each op in flight has an [`OpKey`]: a slot in a slab and a per-slot sequence number, so a
+//! late cancel or completion for a reused slot can never touch the op that uses it now. The
+//! key travels as an io_uring entry's `user_data` ([`OpKey::to_user_data`]); user data with
+//! the top bit set is the reactor's own (its unpark read, its cancels).
+//!
+//! The table never drops an op's data itself: an orphan whose completion arrives (or that is
+//! abandoned after it completed) is handed back to the caller ([`Release`]), which drops it
+//! once no runtime borrow is held, so user `Drop` code never runs inside the reactor.
+
+use crate::op::OpCode;
+use crate::sys::Errno;
+use slab::Slab;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+/// The key of one op in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OpKey {
+    slot: u32,
+    seq: u32,
+}
+
+impl OpKey {
+    /// The top bit is never set: those values are the reactors' own entries.
+    pub(crate) fn to_user_data(self) -> u64 {
+        self.slot as u64 | (self.seq as u64) << 32
+    }
+
+    /// The key an op's completion carries, or `None` for the reactor's own entries.
+    pub(crate) fn from_user_data(data: u64) -> Option<OpKey> {
+        (data >> 63 == 0).then_some(OpKey {
+            slot: data as u32,
+            seq: (data >> 32) as u32,
+        })
+    }
+}
+
+/// An op whose future was dropped while it was in flight: kept alive until its completion.
+pub(crate) trait Orphan {
+    /// Its last completion arrived (or had arrived): release what the result left behind
+    /// (`OpCode::orphaned`) and free the op. Runs outside every runtime borrow.
+    fn release(self: Box<Self>, res: &Result<usize, Errno>);
+}
+
+impl<T: OpCode> Orphan for T {
+    fn release(mut self: Box<Self>, res: &Result<usize, Errno>) {
+        self.orphaned(res);
+    }
+}
+
+/// An op that a pool thread uses through a pointer (from `Box::into_raw`): it becomes a `Box`
+/// again only once the pool's completion has arrived. Dropped without `release` (the runtime
+/// gave up waiting for the pool), it leaks rather than free memory a pool thread may use.
+pub(crate) struct PooledOrphan<T: OpCode>(pub(crate) NonNull<T>);
+
+impl<T: OpCode> Orphan for PooledOrphan<T> {
+    fn release(self: Box<Self>, res: &Result<usize, Errno>) {
+        // SAFETY: the pointer came from `Box::into_raw`, and the pool's completion arrived, so
+        // the pool thread no longer uses it; `release` runs once.
+        let mut op = unsafe { Box::from_raw(self.0.as_ptr()) };
+        op.orphaned(res);
+    }
+}
+
+/// What the caller must do once its borrow of the reactor ends.
+pub(crate) type Release = (Box<dyn Orphan>, Result<usize, Errno>);
+
+enum State {
+    Waiting(Option<Waker>),
+    Completed(Result<usize, Errno>),
+    Orphaned(Box<dyn Orphan>),
+}
+
+/// Where an op in flight runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Runs {
+    /// On the ring: the kernel can be asked to cancel it.
+    Ring,
+    /// On the blocking pool, which finishes it regardless.
+    Pool,
+}
+
+struct Entry {
+    seq: u32,
+    runs: Runs,
+    state: State,
+}
+
+/// What [`InFlight::complete`] found.
+pub(crate) enum Completed {
+    /// A live future's op: wake it.
+    Wake(Option<Waker>),
+    /// An orphan: release it (outside the borrow).
+    Release(Release),
+    /// No such op (a duplicate or stale completion).
+    Unknown,
+}
+
+/// What [`InFlight::abandon`] did with an op whose future was dropped.
+pub(crate) enum Abandoned {
+    /// Its completion had come: release it now (outside the borrow).
+    Release(Release),
+    /// Still held by the kernel or the pool; kept until its completion.
+    InFlight(Runs),
+}
+
+/// The ops in flight on one core.
+pub(crate) struct InFlight {
+    slab: Slab<Entry>,
+    next_seq: u32,
+    /// Entries whose op the kernel or the pool still holds (not yet completed).
+    in_kernel: usize,
+}
+
+impl InFlight {
+    pub(crate) fn new() -> InFlight {
+        InFlight {
+            slab: Slab::new(),
+            next_seq: 0,
+            in_kernel: 0,
+        }
+    }
+
+    /// How many ops the kernel or the pool still holds, orphans included. (A completed op
+    /// whose future has not looked yet is not counted: nothing needs waiting for.)
+    pub(crate) fn in_kernel(&self) -> usize {
+        self.in_kernel
+    }
+
+    /// A new in-flight op.
+    pub(crate) fn insert(&mut self, waker: &Waker, runs: Runs) -> OpKey {
+        self.next_seq = (self.next_seq + 1) & 0x7fff_ffff;
+        let seq = self.next_seq;
+        let slot = self.slab.insert(Entry {
+            seq,
+            runs,
+            state: State::Waiting(Some(waker.clone())),
+        });
+        self.in_kernel += 1;
+        OpKey {
+            slot: u32::try_from(slot).expect("fewer than 2^32 ops in flight"),
+            seq,
+        }
+    }
+
+    /// Takes back a key whose op never reached the kernel (its submission failed).
+    pub(crate) fn remove_unsubmitted(&mut self, key: OpKey) {
+        if self.entry(key).is_some() {
+            self.slab.remove(key.slot as usize);
+            self.in_kernel -= 1;
+        }
+    }
+
+    fn entry(&mut self, key: OpKey) -> Option<&mut Entry> {
+        self.slab
+            .get_mut(key.slot as usize)
+            .filter(|e| e.seq == key.seq)
+    }
+
+    /// The future of `key` polls: its result if it has come, else the waker is kept. The
+    /// waker it replaces is given back, to be dropped outside the borrow.
+    pub(crate) fn poll(
+        &mut self,
+        key: OpKey,
+        cx: &mut Context<'_>,
+    ) -> (Poll<Result<usize, Errno>>, Option<Waker>) {
+        let Some(entry) = self.entry(key) else {
+            return (Poll::Ready(Err(Errno::ECANCELED)), None);
+        };
+        match &mut entry.state {
+            State::Waiting(w) => {
+                let old = if w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    None
+                } else {
+                    w.replace(cx.waker().clone())
+                };
+                (Poll::Pending, old)
+            }
+            State::Completed(_) => match self.slab.remove(key.slot as usize).state {
+                State::Completed(r) => (Poll::Ready(r), None),
+                _ => unreachable!("matched Completed above"),
+            },
+            State::Orphaned(_) => unreachable!("a live future's op is never orphaned"),
+        }
+    }
+
+    /// The completion for `key` arrived.
+    pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>) -> Completed {
+        let Some(entry) = self.entry(key) else {
+            return Completed::Unknown;
+        };
+        match &mut entry.state {
+            State::Waiting(w) => {
+                let w = w.take();
+                entry.state = State::Completed(res);
+                self.in_kernel -= 1;
+                Completed::Wake(w)
+            }
+            State::Completed(_) => Completed::Unknown,
+            State::Orphaned(_) => {
+                self.in_kernel -= 1;
+                match self.slab.remove(key.slot as usize).state {
+                    State::Orphaned(op) => Completed::Release((op, res)),
+                    _ => unreachable!("matched Orphaned above"),
+                }
+            }
+        }
+    }
+
+    /// The future of `key` was dropped: the op's data is kept until its completion, or handed
+    /// back for release if that already came.
+    pub(crate) fn abandon(&mut self, key: OpKey, op: Box<dyn Orphan>) -> Abandoned {
+        let Some(entry) = self.entry(key) else {
+            // Never the case for a live future's key; releasing is the safe answer anyway
+            // only if the kernel is done, which an unknown key cannot promise: keep it.
+            std::mem::forget(op);
+            return Abandoned::InFlight(Runs::Pool);
+        };
+        match &entry.state {
+            State::Completed(res) => {
+                let res = *res;
+                self.slab.remove(key.slot as usize);
+                Abandoned::Release((op, res))
+            }
+            _ => {
+                let runs = entry.runs;
+                entry.state = State::Orphaned(op);
+                Abandoned::InFlight(runs)
+            }
+        }
+    }
+
+    /// Every key in flight on the ring (for shutdown: cancel them all).
+    pub(crate) fn ring_keys(&self) -> Vec<OpKey> {
+        self.slab
+            .iter()
+            .filter(|(_, e)| e.runs == Runs::Ring && !matches!(e.state, State::Completed(_)))
+            .map(|(slot, e)| OpKey {
+                slot: slot as u32,
+                seq: e.seq,
+            })
+            .collect()
+    }
+
+    /// Gives up on every op still in flight without freeing its memory (shutdown timed out:
+    /// the kernel may still write there).
+    pub(crate) fn leak_all(&mut self) {
+        for entry in self.slab.drain() {
+            std::mem::forget(entry);
+        }
+        self.in_kernel = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    struct Dropped(Arc<AtomicUsize>);
+    impl Orphan for Dropped {
+        fn release(self: Box<Self>, _: &Result<usize, Errno>) {}
+    }
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn waker() -> Waker {
+        Waker::from(Arc::new(Count(AtomicUsize::new(0))))
+    }
+
+    #[test]
+    fn a_reused_slot_never_takes_a_stale_completion() {
+        let mut t = InFlight::new();
+        let w = waker();
+        let a = t.insert(&w, Runs::Ring);
+        assert!(matches!(t.complete(a, Ok(1)), Completed::Wake(Some(_))));
+        let mut cx = Context::from_waker(&w);
+        assert_eq!(t.poll(a, &mut cx).0, Poll::Ready(Ok(1)));
+        let b = t.insert(&w, Runs::Ring);
+        assert_eq!(a.slot, b.slot, "the slot is reused");
+        assert_ne!(a, b);
+        // A late completion for `a` must not complete `b`.
+        assert!(matches!(t.complete(a, Ok(7)), Completed::Unknown));
+        assert!(t.poll(b, &mut cx).0.is_pending());
+        assert_eq!(t.in_kernel(), 1);
+    }
+
+    #[test]
+    fn keys_round_trip_through_user_data_and_never_set_the_top_bit() {
+        let mut t = InFlight::new();
+        let w = waker();
+        for _ in 0..1000 {
+            let k = t.insert(&w, Runs::Pool);
+            let data = k.to_user_data();
+            assert_eq!(data >> 63, 0);
+            assert_eq!(OpKey::from_user_data(data), Some(k));
+        }
+        assert_eq!(OpKey::from_user_data(u64::MAX), None);
+    }
+
+    #[test]
+    fn an_orphan_is_handed_back_once_its_completion_arrives() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut t = InFlight::new();
+        let k = t.insert(&waker(), Runs::Ring);
+        assert!(matches!(
+            t.abandon(k, Box::new(Dropped(drops.clone()))),
+            Abandoned::InFlight(Runs::Ring)
+        ));
+        assert_eq!(drops.load(Ordering::Relaxed), 0, "kept while in flight");
+        assert_eq!(t.in_kernel(), 1);
+        match t.complete(k, Err(Errno::ECANCELED)) {
+            Completed::Release((op, res)) => {
+                assert_eq!(drops.load(Ordering::Relaxed), 0, "the table never drops it");
+                op.release(&res);
+            }
+            _ => panic!("expected the orphan back"),
+        }
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert_eq!(t.in_kernel(), 0);
+    }
+
+    #[test]
+    fn abandoning_a_completed_op_hands_it_back_at_once() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut t = InFlight::new();
+        let k = t.insert(&waker(), Runs::Pool);
+        let _ = t.complete(k, Ok(3));
+        assert_eq!(
+            t.in_kernel(),
+            0,
+            "completed ops are not waited for at shutdown"
+        );
+        match t.abandon(k, Box::new(Dropped(drops.clone()))) {
+            Abandoned::Release((op, res)) => {
+                assert_eq!(res, Ok(3));
+                op.release(&res);
+            }
+            Abandoned::InFlight(_) => panic!("it had completed"),
+        }
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert!(t.ring_keys().is_empty());
+    }
+}
