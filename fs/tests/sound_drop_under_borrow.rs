@@ -63,10 +63,8 @@ async fn start_then_drop<F: Future>(fut: F) {
 }
 
 async fn orphaned_touchy_buffer() {
-    let dir = std::env::temp_dir().join(format!(
-        "coreloop-sound-drop-borrow-{}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("coreloop-sound-drop-borrow-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("f");
     std::fs::write(&path, vec![1u8; 4096]).unwrap();
@@ -77,7 +75,11 @@ async fn orphaned_touchy_buffer() {
         time::sleep(Duration::from_millis(5)).await;
     }
     time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(DROPPED.load(Ordering::SeqCst), 20, "every orphaned buffer was dropped");
+    assert_eq!(
+        DROPPED.load(Ordering::SeqCst),
+        20,
+        "every orphaned buffer was dropped"
+    );
     drop(file);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -19,7 +19,10 @@ async fn read_huge_sparse() {
         }
     }
     drop(f);
-    assert!(size > 0, "no sparse file size of 2^40 or more is allowed here");
+    assert!(
+        size > 0,
+        "no sparse file size of 2^40 or more is allowed here"
+    );
     let r = coreloop_runtime::time::timeout(Duration::from_secs(5), coreloop_fs::read(&path)).await;
     let _ = std::fs::remove_dir_all(&dir);
     match r {

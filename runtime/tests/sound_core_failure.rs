@@ -44,7 +44,10 @@ fn a_panicking_core_stops_run_promptly(kind: ReactorKind) {
                 e.to_string().contains("core 1"),
                 "{kind}: the error names the failed core: {e}"
             );
-            assert!(took < Duration::from_secs(2), "{kind}: reported after {took:?}");
+            assert!(
+                took < Duration::from_secs(2),
+                "{kind}: reported after {took:?}"
+            );
         }
         Ok((Ok(()), took)) => panic!("{kind}: run returned Ok after a core panicked ({took:?})"),
         Err(_) => panic!(

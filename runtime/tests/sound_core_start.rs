@@ -42,7 +42,14 @@ fn every_limit(kind: ReactorKind) {
                 fill.push(f);
             }
             let cap = top + 1 + extra;
-            setrlimit(RLIMIT_NOFILE, &Rlimit { cur: cap, max: lim.max }).unwrap();
+            setrlimit(
+                RLIMIT_NOFILE,
+                &Rlimit {
+                    cur: cap,
+                    max: lim.max,
+                },
+            )
+            .unwrap();
             let res = rt.run(|_| async {});
             setrlimit(RLIMIT_NOFILE, &lim).unwrap();
             drop(fill);

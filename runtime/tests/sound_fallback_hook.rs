@@ -18,7 +18,10 @@ fn a_hook_that_sets_the_hook_does_not_deadlock() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _plan = Plan::new(1)
-            .rule(Rule::new(&[nr::IO_URING_SETUP], Action::Fail(Errno::ENOSYS)))
+            .rule(Rule::new(
+                &[nr::IO_URING_SETUP],
+                Action::Fail(Errno::ENOSYS),
+            ))
             .install();
         let rt = Runtime::builder()
             .reactor(ReactorKind::Auto)

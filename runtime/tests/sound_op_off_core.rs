@@ -5,10 +5,10 @@
 
 use coreloop_runtime::io::IoFd;
 use coreloop_runtime::op::{Op, Position, read::Read};
+use coreloop_runtime::sys::fd::OwnedFd;
 use coreloop_runtime::sys::io::{pipe, write};
 use coreloop_runtime::{ReactorKind, Runtime};
 use std::future::Future;
-use coreloop_runtime::sys::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -72,7 +72,11 @@ fn off_runtime(kind: ReactorKind) {
     let mut read = in_flight_read(&r);
     // Submit it: in flight in the kernel or on a pool thread.
     rt.block_on(async {
-        assert!(std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await.is_pending());
+        assert!(
+            std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx)))
+                .await
+                .is_pending()
+        );
         coreloop_runtime::time::sleep(std::time::Duration::from_millis(20)).await;
     });
     // No runtime current now.
@@ -133,7 +137,11 @@ fn other_runtime(kind: ReactorKind) {
     let (r, w) = pipe_blocking();
     let mut read = in_flight_read(&r);
     rt.block_on(async {
-        assert!(std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await.is_pending());
+        assert!(
+            std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx)))
+                .await
+                .is_pending()
+        );
     });
     let resolved = other.block_on(async { poll_off_runtime(&mut read) });
     write(w.raw(), b"KERNEL!!").unwrap();
