@@ -1,0 +1,149 @@
+//! Issue 10, defect 6: the data of an orphaned op (its future was dropped while in flight) is
+//! dropped only after the driver's borrow ends, so a buffer whose `Drop` touches the runtime
+//! (here: reads the reactor's stats) does not panic the core with "already borrowed".
+//!
+//! Each case runs in a child process: on main the core panics inside the completion path,
+//! and a second panic while unwinding through the runtime could abort the test binary.
+
+use coreloop_fs::File;
+use coreloop_runtime::buf::{IoBuf, IoBufMut};
+use coreloop_runtime::{ReactorKind, time};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+// --- a buffer whose Drop touches the runtime ---
+
+static DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// A `Vec<u8>` buffer that reads the current core's reactor stats when dropped (as any buffer
+/// that owns an fd, an op, or a pool handle would touch the runtime).
+struct Touchy(Vec<u8>);
+
+// SAFETY: as for Vec<u8>: its heap pointer is stable across moves; len/capacity bound it.
+unsafe impl IoBuf for Touchy {
+    fn stable_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.0.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+// SAFETY: as for Vec<u8>.
+unsafe impl IoBufMut for Touchy {
+    fn stable_mut_ptr(&mut self) -> *mut u8 {
+        self.0.as_mut_ptr()
+    }
+    unsafe fn set_init(&mut self, pos: usize) {
+        // SAFETY: the caller initialized up to pos, within capacity.
+        unsafe { self.0.set_len(pos) }
+    }
+}
+
+impl Drop for Touchy {
+    fn drop(&mut self) {
+        let _ = coreloop_runtime::reactor_stats();
+        DROPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn start_then_drop<F: Future>(fut: F) {
+    let mut fut = pin!(fut);
+    std::future::poll_fn(|cx| {
+        let _ = fut.as_mut().poll(cx);
+        Poll::Ready(())
+    })
+    .await;
+}
+
+async fn orphaned_touchy_buffer() {
+    let dir =
+        std::env::temp_dir().join(format!("coreloop-sound-drop-borrow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("f");
+    std::fs::write(&path, vec![1u8; 4096]).unwrap();
+    let file = File::open(&path).await.unwrap();
+    for _ in 0..20 {
+        start_then_drop(file.read_at(Touchy(Vec::with_capacity(4096)), 0)).await;
+        // The op completes; its orphaned buffer is dropped by the core.
+        time::sleep(Duration::from_millis(5)).await;
+    }
+    time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        DROPPED.load(Ordering::SeqCst),
+        20,
+        "every orphaned buffer was dropped"
+    );
+    drop(file);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn orphaned_buffer_dropped_outside_driver_borrow_uring() {
+    if in_child(
+        "orphaned_buffer_dropped_outside_driver_borrow_uring",
+        "CORELOOP_SOUND_DROP_BORROW",
+        Duration::from_secs(30),
+    ) {
+        coreloop_runtime::testing::run(ReactorKind::Uring, orphaned_touchy_buffer());
+    }
+}
+
+#[test]
+fn orphaned_buffer_dropped_outside_driver_borrow_epoll() {
+    if in_child(
+        "orphaned_buffer_dropped_outside_driver_borrow_epoll",
+        "CORELOOP_SOUND_DROP_BORROW",
+        Duration::from_secs(30),
+    ) {
+        coreloop_runtime::testing::run(ReactorKind::Epoll, orphaned_touchy_buffer());
+    }
+}
+
+// --- child-process helper: run a test body in a re-exec'd copy of this binary ---
+
+/// True in the child (run the body there). In the parent, re-runs test `name` of this binary
+/// in a child process with `var` set, kills it after `limit`, and panics with its output if
+/// it failed, crashed or hung.
+fn in_child(name: &str, var: &str, limit: std::time::Duration) -> bool {
+    if std::env::var_os(var).is_some() {
+        return true;
+    }
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(var, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut text = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut text);
+    let _ = child.stderr.take().unwrap().read_to_string(&mut text);
+    let Some(status) = status else {
+        panic!("child hung (killed after {limit:?}): {text}");
+    };
+    assert_eq!(status.signal(), None, "child crashed (signal): {text}");
+    assert!(status.success(), "child failed: {text}");
+    assert!(text.contains("1 passed"), "child ran no test: {text}");
+    false
+}

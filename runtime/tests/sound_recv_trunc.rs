@@ -1,0 +1,106 @@
+//! Issue 10, defect 3: `Recv` with `MSG_TRUNC` on a datagram socket. The kernel reports the
+//! datagram's full length; the buffer's initialized length must never exceed what was given
+//! (a `Vec` of capacity 8 must not get length 100).
+
+use coreloop_runtime::ReactorKind;
+use coreloop_runtime::op::{Op, recv::Recv};
+use coreloop_runtime::sys::socket::MSG_TRUNC;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+// --- raw-op helper (adapt to the new op API) ---
+
+/// One `recv(fd, buf, MSG_TRUNC)` on a datagram socket: the result and the buffer back.
+async fn recv_trunc(fd: i32, buf: Vec<u8>) -> (std::io::Result<usize>, Vec<u8>) {
+    let c = Op::new(Recv::new(fd, buf, MSG_TRUNC).datagram()).await;
+    c.data.finish(c.result)
+}
+
+/// Runs in a child process: on main, a debug build aborts in `Vec::set_len`'s precondition
+/// check (a release build silently gets len > capacity).
+fn case(kind: ReactorKind, name: &str) {
+    if in_child(name, "CORELOOP_SOUND_RECV_TRUNC", Duration::from_secs(20)) {
+        coreloop_runtime::testing::run(kind, recv_msg_trunc());
+    }
+}
+
+#[test]
+fn recv_msg_trunc_never_sets_len_past_capacity_uring() {
+    case(
+        ReactorKind::Uring,
+        "recv_msg_trunc_never_sets_len_past_capacity_uring",
+    );
+}
+
+#[test]
+fn recv_msg_trunc_never_sets_len_past_capacity_epoll() {
+    case(
+        ReactorKind::Epoll,
+        "recv_msg_trunc_never_sets_len_past_capacity_epoll",
+    );
+}
+
+async fn recv_msg_trunc() {
+    let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.send_to(&[7u8; 100], a.local_addr().unwrap()).unwrap();
+    let (res, mut buf) = coreloop_runtime::time::timeout(
+        Duration::from_secs(5),
+        recv_trunc(a.as_raw_fd(), Vec::with_capacity(8)),
+    )
+    .await
+    .expect("the datagram arrives");
+    let (len, cap) = (buf.len(), buf.capacity());
+    if len > cap {
+        // Never touch the bytes past the allocation, not even to drop them.
+        // SAFETY: shrinking a length to zero is always sound.
+        unsafe { buf.set_len(0) };
+    }
+    assert!(
+        len <= cap,
+        "MSG_TRUNC gave a Vec of capacity {cap} the length {len} (result {res:?})"
+    );
+}
+
+// --- child-process helper: run a test body in a re-exec'd copy of this binary ---
+
+/// True in the child (run the body there). In the parent, re-runs test `name` of this binary
+/// in a child process with `var` set, kills it after `limit`, and panics with its output if
+/// it failed, crashed or hung.
+fn in_child(name: &str, var: &str, limit: std::time::Duration) -> bool {
+    if std::env::var_os(var).is_some() {
+        return true;
+    }
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(var, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut text = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut text);
+    let _ = child.stderr.take().unwrap().read_to_string(&mut text);
+    let Some(status) = status else {
+        panic!("child hung (killed after {limit:?}): {text}");
+    };
+    assert_eq!(status.signal(), None, "child crashed (signal): {text}");
+    assert!(status.success(), "child failed: {text}");
+    assert!(text.contains("1 passed"), "child ran no test: {text}");
+    false
+}
