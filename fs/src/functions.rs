@@ -52,10 +52,23 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let file = File::open(path).await?;
     let size = file.metadata().await?.len();
     // One byte more than the size, so that end of file is seen without growing the buffer.
-    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(usize::MAX - 1) + 1);
+    // A size no allocation can hold (a huge sparse file) is an error, never an abort.
+    let too_big = |_| {
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("fs::read: the file is {size} bytes, more than memory can hold"),
+        )
+    };
+    let mut buf = Vec::new();
+    let want = usize::try_from(size)
+        .ok()
+        .and_then(|n| n.checked_add(1))
+        .unwrap_or(usize::MAX);
+    buf.try_reserve_exact(want).map_err(too_big)?;
     loop {
         if buf.len() == buf.capacity() {
-            buf.reserve(buf.len().max(READ_GROWTH));
+            buf.try_reserve(buf.len().max(READ_GROWTH))
+                .map_err(too_big)?;
         }
         let pos = buf.len() as u64;
         let (res, b) = file.read_at(buf, pos).await;

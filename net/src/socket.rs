@@ -55,18 +55,11 @@ impl Socket {
         Ok(sock)
     }
 
-    /// Gives the descriptor back as std's, still non-blocking, and removed from this core's
-    /// epoll set (it wakes this core no more). Fails while an operation the kernel has not
-    /// finished still holds it (an op whose future was dropped and whose cancellation has not
-    /// come back yet): it is given back once that one completes.
+    /// Gives the descriptor back as std's, still non-blocking, and out of this core's epoll
+    /// set (it wakes this core no more); see `SharedFd::detach` for a descriptor that a
+    /// dropped op still holds.
     pub(crate) fn into_std(self) -> io::Result<std::os::fd::OwnedFd> {
-        self.fd.try_into_owned().map(Into::into).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::ResourceBusy,
-                "coreloop: an operation the kernel has not finished still uses this socket \
-                 (a dropped read or write being cancelled); try again after the next await",
-            )
-        })
+        self.fd.detach().map(Into::into)
     }
 
     /// The descriptor, for ops started elsewhere in this crate.

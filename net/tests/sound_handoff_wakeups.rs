@@ -15,7 +15,7 @@ reactor_test! {
         let r = time::timeout(Duration::from_millis(10), s.read(Vec::with_capacity(8))).await;
         assert!(r.is_err());
         // Handed off: this core owns nothing now.
-        let handed: std::net::TcpStream = s.into_std();
+        let handed: std::net::TcpStream = s.into_std().unwrap();
         let before = reactor_stats().unwrap();
         for _ in 0..20 {
             peer.write_all(b"x").unwrap();

@@ -39,11 +39,15 @@ fn forget_goes_to_the_registering_runtime(kind: ReactorKind) {
     // On A again: a new stream takes the old number; a read on it must see its data.
     a.block_on(async {
         let (x, y) = UnixStream::pair().unwrap();
-        assert_eq!(
-            x.as_raw_fd(),
-            old,
-            "the kernel reuses the lowest free number"
-        );
+        // (On io_uring the timed-out read may still hold the old number until A's next park;
+        // the defect was epoll's, whose state is kept per number.)
+        if kind == ReactorKind::Epoll {
+            assert_eq!(
+                x.as_raw_fd(),
+                old,
+                "the kernel reuses the lowest free number"
+            );
+        }
         let reader = spawn(async move {
             let (res, buf) = x.read(Vec::with_capacity(8)).await;
             (res.map_err(|e| e.to_string()), buf)

@@ -3,8 +3,8 @@
 //! the kernel or a pool thread may still write into it. It panics with a clear message or
 //! stays pending.
 
-use coreloop_runtime::io::IoFd;
-use coreloop_runtime::op::{Op, Position, read::Read};
+use coreloop_runtime::op::{Position, SharedFd, read::Read};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::fd::OwnedFd;
 use coreloop_runtime::sys::io::{pipe, write};
 use coreloop_runtime::{ReactorKind, Runtime};
@@ -13,27 +13,24 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-// --- raw-op helper (adapt to the new op API: SharedFd, `Op::new(x).await` -> output) ---
-
 /// A read of up to 8 bytes from the pipe's read end, as an op future that is in flight in
 /// the kernel (io_uring) or on a pool thread (epoll: `Position::Cursor` runs on the pool,
 /// where it blocks in read(2) on a blocking pipe) once polled.
 type InFlight = Pin<Box<dyn Future<Output = Vec<u8>>>>;
 
-fn in_flight_read(fd: &IoFd) -> InFlight {
-    let op = Op::new(Read::new(fd.raw(), Vec::with_capacity(8), Position::Cursor));
+fn in_flight_read(fd: &SharedFd) -> InFlight {
+    let op = Op::new(Read::new(fd, Vec::with_capacity(8), Position::Cursor));
     Box::pin(async move {
-        let c = op.await;
-        let (_res, buf) = c.data.finish(c.result);
+        let (_res, buf) = op.await;
         buf
     })
 }
 
 // --- the test ---
 
-fn pipe_blocking() -> (IoFd, OwnedFd) {
+fn pipe_blocking() -> (SharedFd, OwnedFd) {
     let (r, w) = pipe(false).unwrap();
-    (IoFd::new(r), w)
+    (SharedFd::new(r), w)
 }
 
 fn poll_once(f: &mut InFlight) -> Poll<Vec<u8>> {

@@ -3,17 +3,14 @@
 //! (a `Vec` of capacity 8 must not get length 100).
 
 use coreloop_runtime::ReactorKind;
-use coreloop_runtime::op::{Op, recv::Recv};
+use coreloop_runtime::op::{SharedFd, recv::Recv};
+use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::socket::MSG_TRUNC;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-// --- raw-op helper (adapt to the new op API) ---
-
 /// One `recv(fd, buf, MSG_TRUNC)` on a datagram socket: the result and the buffer back.
-async fn recv_trunc(fd: i32, buf: Vec<u8>) -> (std::io::Result<usize>, Vec<u8>) {
-    let c = Op::new(Recv::new(fd, buf, MSG_TRUNC).datagram()).await;
-    c.data.finish(c.result)
+async fn recv_trunc(fd: &SharedFd, buf: Vec<u8>) -> (std::io::Result<usize>, Vec<u8>) {
+    Op::new(Recv::new(fd, buf, MSG_TRUNC).datagram()).await
 }
 
 /// Runs in a child process: on main, a debug build aborts in `Vec::set_len`'s precondition
@@ -44,10 +41,12 @@ async fn recv_msg_trunc() {
     let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     a.set_nonblocking(true).unwrap();
+    let fd: std::os::fd::OwnedFd = a.try_clone().unwrap().into();
+    let fd = SharedFd::new(fd.into());
     b.send_to(&[7u8; 100], a.local_addr().unwrap()).unwrap();
     let (res, mut buf) = coreloop_runtime::time::timeout(
         Duration::from_secs(5),
-        recv_trunc(a.as_raw_fd(), Vec::with_capacity(8)),
+        recv_trunc(&fd, Vec::with_capacity(8)),
     )
     .await
     .expect("the datagram arrives");

@@ -141,8 +141,8 @@ impl TcpStream {
     }
 
     /// Gives the stream back as std's (still non-blocking), out of this core's epoll set, to
-    /// move it to another core. `ResourceBusy` while a dropped operation on it is still being
-    /// cancelled by the kernel.
+    /// move it to another core. (If a dropped operation is still being cancelled by the kernel,
+    /// this is a duplicate of the descriptor; the original closes when that one is done.)
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         self.sock.into_std().map(Into::into)
     }

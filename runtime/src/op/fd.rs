@@ -95,18 +95,49 @@ impl SharedFd {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again; the Rc is moved out exactly once.
         let rc = unsafe { std::ptr::read(&this.inner) };
+        if Rc::strong_count(&rc) > 1 {
+            return Err(SharedFd { inner: rc });
+        }
+        let this = SharedFd { inner: rc };
+        this.leave_epoll_sets();
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: as above: moved out once, `this` is never used again.
+        let rc = unsafe { std::ptr::read(&this.inner) };
         match Rc::try_unwrap(rc) {
-            Ok(inner) => {
-                for set in inner.epoll_sets.take() {
-                    if let Some(epfd) = set.upgrade() {
-                        // Still open: the set is alive, so the number names it. An error only
-                        // means the descriptor had already left the set.
-                        let _ = ep::epoll_ctl(epfd.raw(), ep::EPOLL_CTL_DEL, inner.fd.raw(), 0, 0);
-                    }
-                }
-                Ok(inner.fd)
-            }
+            Ok(inner) => Ok(inner.fd),
             Err(rc) => Err(SharedFd { inner: rc }),
+        }
+    }
+
+    /// Takes the descriptor out now, to move it elsewhere (another core, std): it is removed
+    /// from every epoll set it was added to at once, so it wakes this core no more. If ops
+    /// whose futures were dropped still hold it (their cancellation not yet back from the
+    /// kernel), the caller gets a duplicate (`F_DUPFD_CLOEXEC`) of the same open file, and
+    /// the original number closes when the last of those ops lets go, so it is never reused
+    /// under them.
+    pub fn detach(self) -> io::Result<OwnedFd> {
+        self.leave_epoll_sets();
+        match self.try_into_owned() {
+            Ok(fd) => Ok(fd),
+            Err(shared) => {
+                let dup = crate::sys::io::fcntl(
+                    shared.raw(),
+                    crate::sys::io::fcntl_cmd::F_DUPFD_CLOEXEC,
+                    0,
+                )?;
+                // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor that only we hold.
+                Ok(unsafe { OwnedFd::from_raw(dup as RawFd) })
+            }
+        }
+    }
+
+    fn leave_epoll_sets(&self) {
+        for set in self.inner.epoll_sets.take() {
+            if let Some(epfd) = set.upgrade() {
+                // Still open: the set is alive, so the number names it. An error only means
+                // the descriptor had already left the set.
+                let _ = ep::epoll_ctl(epfd.raw(), ep::EPOLL_CTL_DEL, self.raw(), 0, 0);
+            }
         }
     }
 
