@@ -69,10 +69,9 @@ impl UringReactor {
             }
             refused += 1;
             if refused >= SUBMIT_RETRIES {
-                return Err(match res {
-                    Err(e) => e,
-                    Ok(()) => Errno::EBUSY,
-                });
+                // The kernel took none of the queued entries, time after time (EBUSY/EAGAIN
+                // with nothing to drain, or a harder error): fail this op, never spin.
+                return Err(res.err().unwrap_or(Errno::EBUSY));
             }
         }
     }
@@ -165,11 +164,7 @@ impl UringReactor {
             // The deadline passed, a signal arrived, or the kernel wants the CQ drained before
             // it takes more: all are "look at the CQ and go round again" (a full SQ that stays
             // full is bounded by `push`).
-            Err(Errno::ETIME | Errno::EINTR) => {}
-            Err(e @ (Errno::EBUSY | Errno::EAGAIN)) => {
-                self.drain(ledger);
-                return if min_complete == 0 { Err(e) } else { Ok(()) };
-            }
+            Err(Errno::ETIME | Errno::EINTR | Errno::EBUSY | Errno::EAGAIN) => {}
             Err(e) => return Err(e),
         }
         self.drain(ledger);
