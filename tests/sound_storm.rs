@@ -213,6 +213,10 @@ async fn storm(kind: ReactorKind) {
 
 #[test]
 fn fd_reuse_and_nested_runtime_storm_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     coreloop_runtime::testing::run(ReactorKind::Uring, storm(ReactorKind::Uring));
 }
 

@@ -91,6 +91,12 @@ fn orphaned_buffer_dropped_outside_driver_borrow_uring() {
         "CORELOOP_SOUND_DROP_BORROW",
         Duration::from_secs(30),
     ) {
+        if !coreloop_runtime::testing::should_run(
+            coreloop_runtime::ReactorKind::Uring,
+            module_path!(),
+        ) {
+            return;
+        }
         coreloop_runtime::testing::run(ReactorKind::Uring, orphaned_touchy_buffer());
     }
 }

@@ -53,6 +53,10 @@ fn completed_op_does_not_delay_shutdown(kind: ReactorKind) {
 
 #[test]
 fn completed_op_does_not_delay_shutdown_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     completed_op_does_not_delay_shutdown(ReactorKind::Uring);
 }
 

@@ -44,6 +44,10 @@ fn write_to_reset_peer_is_an_error_not_sigpipe() {
         return;
     }
     sigpipe_default();
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     testing::run(ReactorKind::Uring, write_to_reset_peer());
     testing::run(ReactorKind::Epoll, write_to_reset_peer());
 }
@@ -85,6 +89,10 @@ fn accept_reports_emfile_and_recovers() {
     if !common::in_child("accept_reports_emfile_and_recovers", "CORELOOP_NET_EMFILE") {
         return;
     }
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     testing::run(ReactorKind::Uring, emfile_then_recover());
     testing::run(ReactorKind::Epoll, emfile_then_recover());
 }
@@ -113,6 +121,10 @@ fn ten_thousand_connect_close_cycles_leak_no_fd() {
         "ten_thousand_connect_close_cycles_leak_no_fd",
         "CORELOOP_NET_FDS",
     ) {
+        return;
+    }
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
         return;
     }
     testing::run(ReactorKind::Uring, connect_close_cycles());

@@ -52,6 +52,52 @@ impl Drop for Watchdog {
     }
 }
 
+/// Why this machine cannot run io_uring (the kernel refused a ring: `ENOSYS`, `EPERM` from
+/// seccomp or `kernel.io_uring_disabled`, `ENOMEM` from `RLIMIT_MEMLOCK`, …), or `None` if it
+/// can. Asked once per process.
+pub fn uring_refusal() -> Option<String> {
+    static REFUSAL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    REFUSAL
+        .get_or_init(|| {
+            Runtime::builder()
+                .reactor(ReactorKind::Uring)
+                .env_override(false)
+                .build()
+                .err()
+                .map(|e| e.to_string())
+        })
+        .clone()
+}
+
+/// Whether a test case for `kind` should run here. For io_uring on a kernel that refuses it,
+/// says on the terminal (past the test harness's capture) that the case is skipped and why,
+/// and returns false: a skipped case is never a silent pass.
+pub fn should_run(kind: ReactorKind, test: &str) -> bool {
+    if kind != ReactorKind::Uring {
+        return true;
+    }
+    match uring_refusal() {
+        None => true,
+        Some(why) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test} on io_uring: the kernel refuses it ({why})"
+            );
+            false
+        }
+    }
+}
+
+/// The reactors a test that loops over both should run: io_uring (unless the kernel refuses
+/// it, which [`should_run`] reports), then epoll.
+pub fn reactors(test: &str) -> Vec<ReactorKind> {
+    [ReactorKind::Uring, ReactorKind::Epoll]
+        .into_iter()
+        .filter(|k| should_run(*k, test))
+        .collect()
+}
+
 /// Runs `fut` on a fresh one-core runtime with reactor `kind` (ignoring `CORELOOP_REACTOR`),
 /// under a watchdog.
 pub fn run<F: Future>(kind: ReactorKind, fut: F) -> F::Output {
@@ -89,7 +135,9 @@ mod faults {
         crate::sys::fault::pause()
     }
 
-    use crate::sys::fault::{Action, Plan, PlanGuard, Rule, injected, seed_from_env};
+    use crate::sys::fault::{
+        Action, Plan, PlanGuard, Rule, URING_OP, injected, seed_from_env, set_process_plan,
+    };
     use crate::sys::{Errno, nr};
 
     /// The syscalls that move bytes or connections: the ones whose faults callers must survive.
@@ -118,9 +166,13 @@ mod faults {
         let plan = Plan::new(seed_from_env())
             .rule(Rule::new(&waits, Action::Fail(Errno::EINTR)).probability(0.05))
             .rule(Rule::new(&[nr::IO_URING_ENTER], Action::Fail(Errno::EBUSY)).probability(0.02))
+            .rule(Rule::new(&[URING_OP], Action::Fail(Errno::EINTR)).probability(0.1))
             .rule(Rule::new(&IO, Action::Fail(Errno::EINTR)).probability(0.1))
             .rule(Rule::new(&IO, Action::Fail(Errno::EAGAIN)).probability(0.05))
             .rule(Rule::new(&IO, Action::Short).probability(0.2));
+        // Every other thread that works for coreloop (the cores of a multi-core runtime, the
+        // blocking pool) takes on the same plan, with a seed of its own.
+        set_process_plan(Some(plan.clone()));
         Some((plan.install(), injected()))
     }
 
@@ -181,7 +233,12 @@ macro_rules! reactor_test {
             #[test]
             $(#[$meta])*
             fn uring() {
-                $crate::testing::run($crate::ReactorKind::Uring, async move $body)
+                if $crate::testing::should_run(
+                    $crate::ReactorKind::Uring,
+                    concat!(module_path!(), "::uring"),
+                ) {
+                    $crate::testing::run($crate::ReactorKind::Uring, async move $body)
+                }
             }
 
             #[test]

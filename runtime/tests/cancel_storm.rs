@@ -121,6 +121,10 @@ fn serially(kind: coreloop_runtime::ReactorKind) {
 
 #[test]
 fn ten_thousand_random_drops_leak_nothing_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     serially(coreloop_runtime::ReactorKind::Uring);
 }
 
@@ -235,10 +239,7 @@ async fn storm() {
 #[test]
 fn dropping_the_runtime_with_ops_in_flight_leaks_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for kind in [
-        coreloop_runtime::ReactorKind::Uring,
-        coreloop_runtime::ReactorKind::Epoll,
-    ] {
+    for kind in coreloop_runtime::testing::reactors(module_path!()) {
         let baseline = open_fds();
         let ledger = Rc::new(Ledger::default());
         {

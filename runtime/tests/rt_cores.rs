@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 fn both(f: impl Fn(ReactorKind)) {
-    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+    for kind in coreloop_runtime::testing::reactors(module_path!()) {
         let _dog = Watchdog::new(format!("{kind}"), Duration::from_secs(120));
         f(kind);
     }

@@ -4,12 +4,12 @@
 use coreloop_runtime::op::{Position, SharedFd, read::Read};
 use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::io::{pipe, write};
-use coreloop_runtime::{ReactorKind, Runtime, spawn, time};
+use coreloop_runtime::{Runtime, spawn, time};
 use std::time::Duration;
 
 #[test]
 fn a_reused_fd_number_is_registered_afresh() {
-    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+    for kind in coreloop_runtime::testing::reactors(module_path!()) {
         let rt = Runtime::builder()
             .reactor(kind)
             .env_override(false)

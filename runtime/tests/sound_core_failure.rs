@@ -59,6 +59,10 @@ fn a_panicking_core_stops_run_promptly(kind: ReactorKind) {
 
 #[test]
 fn a_panicking_core_stops_run_promptly_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     a_panicking_core_stops_run_promptly(ReactorKind::Uring);
 }
 

@@ -65,6 +65,10 @@ fn other_runtime_from_task(kind: ReactorKind) {
 
 #[test]
 fn nested_block_on_same_runtime_panics_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     same_runtime_from_main_future(ReactorKind::Uring);
 }
 
@@ -75,6 +79,10 @@ fn nested_block_on_same_runtime_panics_epoll() {
 
 #[test]
 fn nested_block_on_other_runtime_in_task_panics_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     other_runtime_from_task(ReactorKind::Uring);
 }
 
@@ -86,7 +94,7 @@ fn nested_block_on_other_runtime_in_task_panics_epoll() {
 /// A refused nested call leaves the outer runtime usable.
 #[test]
 fn block_on_after_a_refused_nested_call_still_works() {
-    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+    for kind in coreloop_runtime::testing::reactors(module_path!()) {
         let rt = rt(kind);
         let _ = rt.block_on(async { catch_unwind(AssertUnwindSafe(|| rt.block_on(async {}))) });
         // The outer runtime is still usable afterwards.

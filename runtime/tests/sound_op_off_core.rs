@@ -106,6 +106,10 @@ fn off_runtime(kind: ReactorKind) {
 
 #[test]
 fn in_flight_op_polled_with_no_runtime_never_resolves_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     off_runtime(ReactorKind::Uring);
 }
 
@@ -160,6 +164,10 @@ fn other_runtime(kind: ReactorKind) {
 
 #[test]
 fn in_flight_op_polled_on_another_runtime_never_resolves_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     other_runtime(ReactorKind::Uring);
 }
 

@@ -23,6 +23,9 @@ fn case(kind: ReactorKind, name: &str) {
 
 #[test]
 fn recv_msg_trunc_never_sets_len_past_capacity_uring() {
+    if !coreloop_runtime::testing::should_run(ReactorKind::Uring, module_path!()) {
+        return;
+    }
     case(
         ReactorKind::Uring,
         "recv_msg_trunc_never_sets_len_past_capacity_uring",

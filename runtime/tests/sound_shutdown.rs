@@ -74,6 +74,10 @@ fn no_lost_tasks(kind: ReactorKind) {
 
 #[test]
 fn spawn_on_racing_shutdown_loses_no_task_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     no_lost_tasks(ReactorKind::Uring);
 }
 

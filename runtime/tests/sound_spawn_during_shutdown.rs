@@ -69,6 +69,10 @@ fn spawned_while_dropping(kind: ReactorKind) {
 
 #[test]
 fn task_spawned_during_shutdown_is_dropped_on_its_core_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     spawned_while_dropping(ReactorKind::Uring);
 }
 

@@ -109,6 +109,10 @@ fn sleep_dropped_on_another_runtime(kind: ReactorKind) {
 
 #[test]
 fn sleep_dropped_on_another_runtime_keeps_its_timers_uring() {
+    if !coreloop_runtime::testing::should_run(coreloop_runtime::ReactorKind::Uring, module_path!())
+    {
+        return;
+    }
     sleep_dropped_on_another_runtime(ReactorKind::Uring);
 }
 

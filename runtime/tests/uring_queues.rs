@@ -38,7 +38,7 @@ async fn many_at_once(n: usize) {
 
 #[test]
 fn sq_full_ten_times_the_ring_each_completes_once() {
-    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+    for kind in coreloop_runtime::testing::reactors(module_path!()) {
         run_with(builder(kind, 16, 32), async move {
             many_at_once(160).await;
             if kind == ReactorKind::Uring {
@@ -52,7 +52,7 @@ fn sq_full_ten_times_the_ring_each_completes_once() {
 
 #[test]
 fn cq_of_four_with_a_thousand_in_flight_all_complete() {
-    for kind in [ReactorKind::Uring, ReactorKind::Epoll] {
+    for kind in coreloop_runtime::testing::reactors(module_path!()) {
         run_with(builder(kind, 2, 4), async move {
             // A thousand 1-byte reads wait on one pipe, then one write makes them all complete
             // in the same burst: far more completions than the CQ's four slots.
@@ -95,6 +95,9 @@ fn cq_of_four_with_a_thousand_in_flight_all_complete() {
 
 #[test]
 fn the_ring_uses_the_best_flags_this_kernel_has() {
+    if !coreloop_runtime::testing::should_run(ReactorKind::Uring, module_path!()) {
+        return;
+    }
     let rt = Runtime::builder()
         .reactor(ReactorKind::Uring)
         .env_override(false)

@@ -312,7 +312,7 @@ impl Runtime {
                         // However this core ends, it counts as arrived, so no other core waits
                         // for it forever.
                         let arrival = barrier.arriving();
-                        crate::sys::inherit_plan();
+                        crate::sys::inherit_plan(false);
                         let start = || -> io::Result<Core> {
                             if let Some(cpu) = cpu {
                                 let mut set = CpuSet::new();

@@ -30,6 +30,8 @@ impl Close {
 unsafe impl OpCode for Close {
     type Output = io::Result<()>;
 
+    const RETRY_EINTR: bool = false;
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         // From here the ring closes it.
         let fd = self.fd.take().map_or(-1, OwnedFd::into_raw);

@@ -151,6 +151,12 @@ pub unsafe trait OpCode: 'static {
     /// op's future was dropped before it saw the result.
     const YIELDS_FD: bool = false;
 
+    /// Whether an `EINTR` result means "nothing happened, make it again": true for every op
+    /// but `Close` (Linux releases the descriptor before reporting `EINTR`, so a close is
+    /// never made twice). The readiness path and the pool retry inside the syscall layer; an
+    /// io_uring completion with `EINTR` is submitted again by the `Op` future.
+    const RETRY_EINTR: bool = true;
+
     /// An op that cannot run as asked fails at once with this error, before anything is
     /// submitted (a read into a buffer with no spare capacity).
     fn refusal(&self) -> Option<io::Error> {

@@ -288,6 +288,12 @@ impl Reactor {
         let State { backend, ledger } = &mut *state;
         match backend {
             Backend::Uring(r) => {
+                if T::RETRY_EINTR {
+                    if let Some(e) = crate::sys::uring_op_fault() {
+                        // The fault plan fails this op without submitting it (tests only).
+                        return Started::Done(Err(e));
+                    }
+                }
                 let Some(entry) = op.uring_entry() else {
                     return Started::ToPool;
                 };

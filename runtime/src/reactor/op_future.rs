@@ -3,6 +3,7 @@
 use super::in_flight::{OpKey, Orphan, PooledOrphan};
 use super::{Reactor, Started, budget, with_current};
 use crate::op::OpCode;
+use crate::sys::Errno;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
@@ -70,8 +71,18 @@ impl<T: OpCode> Op<T> {
         let State::Idle(op) = &mut self.state else {
             unreachable!("only an idle op starts")
         };
-        let started = r.start(op, cx);
+        let mut started = r.start(op, cx);
+        // EINTR means nothing happened: make it again (a few times, then let the task yield).
+        let mut tries = 0;
+        while T::RETRY_EINTR && matches!(started, Started::Done(Err(Errno::EINTR))) && tries < 8 {
+            tries += 1;
+            started = r.start(op, cx);
+        }
         match started {
+            Started::Done(Err(Errno::EINTR)) if T::RETRY_EINTR => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             Started::Done(res) => Poll::Ready(self.finish(res.map_err(io::Error::from))),
             Started::Waiting => Poll::Pending,
             Started::OnRing(key) => {
@@ -145,6 +156,28 @@ impl<T: OpCode> Future for Op<T> {
                 let polled = with_current(|r| (r.id() == reactor).then(|| r.poll_op(key, cx)));
                 match polled {
                     Some(Some(Poll::Pending)) => Poll::Pending,
+                    Some(Some(Poll::Ready(Err(Errno::EINTR))))
+                        if T::RETRY_EINTR
+                            && matches!(
+                                this.state,
+                                State::InFlight {
+                                    data: Held::Inline(_),
+                                    ..
+                                }
+                            ) =>
+                    {
+                        // Interrupted on the ring: nothing happened. Submit it again.
+                        let State::InFlight {
+                            data: Held::Inline(op),
+                            ..
+                        } = std::mem::replace(&mut this.state, State::Done)
+                        else {
+                            unreachable!("matched above")
+                        };
+                        this.state = State::Idle(op);
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }
                     Some(Some(Poll::Ready(res))) => {
                         budget();
                         Poll::Ready(this.finish(res.map_err(io::Error::from)))

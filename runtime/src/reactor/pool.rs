@@ -100,7 +100,7 @@ pub(crate) fn execute(job: Job) -> io::Result<()> {
 }
 
 fn worker() {
-    crate::sys::inherit_plan();
+    crate::sys::inherit_plan(true);
     let p = pool();
     let mut s = p.state.lock().unwrap_or_else(|e| e.into_inner());
     // A new worker was spawned for a queued job and is not counted idle: it takes a job

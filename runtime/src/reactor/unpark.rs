@@ -46,7 +46,7 @@ impl Unparker {
         // see that it parked.
         fence(Ordering::SeqCst);
         if self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel) {
-            let _ = eventfd::eventfd_write(self.eventfd.raw(), 1);
+            eventfd::eventfd_signal(self.eventfd.raw());
         }
     }
 

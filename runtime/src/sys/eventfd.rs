@@ -30,6 +30,19 @@ pub fn eventfd_write(fd: RawFd, n: u64) -> Result<(), Errno> {
     io::write(fd, &n.to_ne_bytes()).map(drop)
 }
 
+/// Wakes whoever watches `fd`: adds 1, and makes sure it was added. A real `EAGAIN` means the
+/// counter is already at its maximum, so the watcher is awake anyway; a failure the fault plan
+/// made up (tests only) is made again, since a lost wake-up is never a legitimate outcome.
+pub fn eventfd_signal(fd: RawFd) {
+    loop {
+        match eventfd_write(fd, 1) {
+            Ok(()) => return,
+            Err(_) if super::last_call_injected() => continue,
+            Err(_) => return,
+        }
+    }
+}
+
 /// Reads and resets the counter (an 8-byte read). Retries `EINTR`.
 pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
     let mut b = [0u8; 8];

@@ -138,8 +138,10 @@ pub fn set_process_plan(plan: Option<Plan>) {
 
 /// A thread that works for coreloop (a core, a pool thread) calls this when it starts: it takes
 /// on the process plan, if one is set. Its faults pause while any thread has paused its own
-/// plan ([`pause`]), since that thread's exact step may run here.
-pub(crate) fn inherit_plan() {
+/// plan ([`pause`]), since that thread's exact step may run here. A blocking-pool thread
+/// (`blocking`) keeps only the `EINTR` rules: its calls are blocking calls on regular files,
+/// for which `EAGAIN` or a short count are not something the kernel does.
+pub(crate) fn inherit_plan(blocking: bool) {
     static THREADS: AtomicU64 = AtomicU64::new(1);
     let template = PROCESS_PLAN
         .lock()
@@ -149,6 +151,10 @@ pub(crate) fn inherit_plan() {
         let n = THREADS.fetch_add(1, Ordering::Relaxed);
         plan.seed ^= n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         plan.inherited = true;
+        if blocking {
+            plan.rules
+                .retain(|r| matches!(r.action, Action::Fail(Errno::EINTR)));
+        }
         let seed = plan.seed;
         let _ = RNG.try_with(|r| r.set(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1));
         let _ = PLAN.try_with(|p| *p.borrow_mut() = Some(plan));
@@ -196,6 +202,16 @@ pub fn reset_calls() {
 }
 
 const MAX_NR: usize = 512;
+
+/// Not a syscall: the number a plan's rule names to fault io_uring ops themselves. An op the
+/// plan fails this way is not submitted; the reactor reports the errno as the op's result
+/// (the kernel really did nothing, as for a faulted syscall).
+pub const URING_OP: usize = MAX_NR - 1;
+
+/// Asks the thread's plan whether an io_uring op about to be submitted fails instead.
+pub(crate) fn uring_op_fault() -> Option<Errno> {
+    intercept(URING_OP, &mut [0])
+}
 
 thread_local! {
     static PLAN: RefCell<Option<Plan>> = const { RefCell::new(None) };

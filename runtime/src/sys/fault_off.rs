@@ -15,4 +15,10 @@ pub(crate) fn last_call_injected() -> bool {
 
 /// Without the feature there is no plan to take on.
 #[inline(always)]
-pub(crate) fn inherit_plan() {}
+pub(crate) fn inherit_plan(_blocking: bool) {}
+
+/// Without the feature no io_uring op is faulted.
+#[inline(always)]
+pub(crate) fn uring_op_fault() -> Option<Errno> {
+    None
+}

@@ -30,7 +30,7 @@ pub mod uring;
 
 #[cfg(feature = "fault-injection")]
 pub mod fault;
-pub(crate) use fault::{inherit_plan, last_call_injected};
+pub(crate) use fault::{inherit_plan, last_call_injected, uring_op_fault};
 #[cfg(not(feature = "fault-injection"))]
 #[path = "fault_off.rs"]
 mod fault;
