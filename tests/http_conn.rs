@@ -1,56 +1,23 @@
 //! The HTTP connection loop of `examples/http.rs`, in-process on both reactors: a blocking
 //! client thread on one end of a Unix socket pair, `serve_conn` on the other.
 
-#[path = "../examples/common/http_proto.rs"]
-#[allow(dead_code)]
-mod http_proto;
-#[path = "../examples/common/http_server.rs"]
-#[allow(dead_code)]
-mod http_server;
-#[path = "../examples/common/shutdown.rs"]
-#[allow(dead_code)]
-mod shutdown;
-
-use coreloop::buf::{IoBuf, IoBufMut};
-use coreloop::io::{AsyncReadRent, AsyncWriteRent, BufResult};
-use coreloop::op::{Position, SharedFd, read::Read, write::Write};
-use coreloop::reactor::Op;
-use coreloop::sys::OwnedFd;
-use http_server::{Config, End, serve_conn};
-use shutdown::Shutdown;
+use coreloop::net::UnixStream as CoreUnixStream;
+use coreloop_examples_support::http_proto;
+use coreloop_examples_support::http_server::{Config, End, serve_conn};
+use coreloop_examples_support::shutdown::Shutdown;
 use std::io::{Read as _, Write as _};
-use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A stream on a non-blocking descriptor, read and written with the runtime's own ops: just
-/// enough stream for `serve_conn`, without depending on `coreloop-net`.
-struct FdStream(SharedFd);
-
-impl AsyncReadRent for FdStream {
-    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        Op::new(Read::new(&self.0, buf, Position::Stream)).await
-    }
-}
-
-impl AsyncWriteRent for FdStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        Op::new(Write::new(&self.0, buf, Position::Stream)).await
-    }
-}
-
 /// A connected pair: the server's end for `serve_conn`, the client's blocking end.
-fn pair() -> (FdStream, UnixStream) {
+fn pair() -> (CoreUnixStream, UnixStream) {
     let (server, client) = UnixStream::pair().expect("socketpair");
-    server.set_nonblocking(true).expect("non-blocking");
     client
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("read timeout");
-    // SAFETY: into_raw_fd hands over sole ownership of an open descriptor.
-    let fd = unsafe { OwnedFd::from_raw(server.into_raw_fd()) };
-    (FdStream(SharedFd::new(fd)), client)
+    (CoreUnixStream::from_std(server).expect("register"), client)
 }
 
 #[derive(Debug)]
@@ -125,6 +92,7 @@ fn quick() -> Config {
     Config {
         header_timeout: Duration::from_millis(300),
         idle_timeout: Duration::from_millis(500),
+        linger: Duration::from_millis(200),
         ..Config::default()
     }
 }
@@ -268,7 +236,9 @@ coreloop::reactor_test! {
         assert_eq!(serve_conn(s, &cfg, &sd).await, End::HeaderTimeout);
         let took = start.elapsed();
         assert!(took >= cfg.header_timeout, "{took:?}");
-        assert!(took < cfg.header_timeout + Duration::from_millis(500), "{took:?}");
+        // The 408 and the half-close leave at the deadline; the lingering close then drains
+        // the trickle for at most `linger`.
+        assert!(took < cfg.header_timeout + cfg.linger + Duration::from_millis(500), "{took:?}");
         join(t).await;
     }
 }

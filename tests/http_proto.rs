@@ -1,10 +1,6 @@
 //! The HTTP protocol module on byte buffers alone: framing, limits, routes, `Date`.
 
-#[path = "../examples/common/http_proto.rs"]
-#[allow(dead_code)]
-mod http_proto;
-
-use http_proto::{Limits, Progress, imf_fixdate, respond};
+use coreloop_examples_support::http_proto::{Limits, Progress, imf_fixdate, respond};
 
 const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
 
