@@ -51,7 +51,23 @@
 //!   Once [`Conn::close_after_next`] is set (shutdown), the next answer says
 //!   `Connection: close` and is the last.
 
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    static WORK: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Bytes the parsers on this thread have examined so far (header sections searched and
+/// parsed, chunked framing decoded, body bytes copied). Tests compare it with the bytes
+/// received to check that the work stays linear however the bytes are split into reads.
+pub fn parser_work() -> u64 {
+    WORK.with(Cell::get)
+}
+
+fn count(n: usize) {
+    WORK.with(|w| w.set(w.get() + n as u64));
+}
 
 /// How much a request may be.
 #[derive(Clone, Copy, Debug)]
@@ -120,6 +136,8 @@ pub struct Conn {
     state: State,
     /// Bytes of the unconsumed buffer already searched for the end of the header section.
     scanned: usize,
+    /// The request line's end was among them.
+    line_seen: bool,
     /// The request whose body is being read.
     head: Head,
     /// The body so far (de-chunked).
@@ -258,6 +276,7 @@ impl Conn {
             limits,
             state: State::Head,
             scanned: 0,
+            line_seen: false,
             head: Head::default(),
             body: Vec::new(),
             framing: 0,
@@ -315,6 +334,7 @@ impl Conn {
                     while buf[p.consumed..].starts_with(b"\r\n") {
                         p.consumed += 2;
                         self.scanned = 0;
+                        self.line_seen = false;
                     }
                     let rest = &buf[p.consumed..];
                     if rest.is_empty() || rest == b"\r" {
@@ -340,6 +360,7 @@ impl Conn {
                         } => {
                             p.consumed += len;
                             self.scanned = 0;
+                            self.line_seen = false;
                             self.head = head;
                             self.framing = 0;
                             self.body.clear();
@@ -369,6 +390,7 @@ impl Conn {
                 }
                 State::Fixed(left) => {
                     let take = left.min(buf.len() - p.consumed);
+                    count(take);
                     self.body
                         .extend_from_slice(&buf[p.consumed..p.consumed + take]);
                     p.consumed += take;
@@ -456,6 +478,14 @@ impl Conn {
                     if i == 0 || buf[i - 1] != b'\r' {
                         return HeadStep::Error(400);
                     }
+                    // The request line limit, checked first so that a long line is 414 and
+                    // not 431.
+                    if !self.line_seen {
+                        if i > limits.max_request_line + 1 {
+                            return HeadStep::Error(414);
+                        }
+                        self.line_seen = true;
+                    }
                     if i >= 3 && &buf[i - 3..i] == b"\r\n\r" {
                         end = Some(i + 1);
                         break;
@@ -476,13 +506,10 @@ impl Conn {
             }
             i += 1;
         }
-        // The request line limit, checked first so that a long line is 414 and not 431.
-        let line_end = memchr(b'\n', &buf[..end.unwrap_or(buf.len())]);
-        match line_end {
-            Some(n) if n > limits.max_request_line + 1 => return HeadStep::Error(414),
-            None if buf.len() > limits.max_request_line + 1 => return HeadStep::Error(414),
-            _ => {}
+        if !self.line_seen && buf.len() > limits.max_request_line + 1 {
+            return HeadStep::Error(414);
         }
+        count(i - start);
         let Some(end) = end else {
             if buf.len() > limits.max_header {
                 return HeadStep::Error(431);
@@ -494,6 +521,7 @@ impl Conn {
         if end > limits.max_header {
             return HeadStep::Error(431);
         }
+        count(end);
         parse_complete_head(&buf[..end])
     }
 
@@ -666,6 +694,7 @@ impl Conn {
                 }
             };
         };
+        count(i - *pos);
         *pos = i;
         if let Ok(None) = result {
             self.state = State::Chunked(c);
