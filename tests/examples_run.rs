@@ -38,3 +38,14 @@ fn timeout_select_times_out_then_gets_the_answer() {
         assert!(out.contains("answer after"), "{out}");
     }
 }
+
+#[test]
+fn readme_example_is_echo_minimal() {
+    let readme = include_str!("../README.md");
+    let example = include_str!("../examples/echo_minimal.rs");
+    let code = &example[example.find("use coreloop::").expect("imports")..];
+    assert!(
+        readme.contains(code),
+        "README's echo server differs from examples/echo_minimal.rs"
+    );
+}

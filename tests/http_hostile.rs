@@ -239,6 +239,7 @@ fn cases() -> Vec<Case> {
         case("authority-form GET", b"GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n", &[400], false),
         case("CONNECT authority-form", b"CONNECT x:80 HTTP/1.1\r\nHost: x:80\r\n\r\n", &[405], false),
         case("CONNECT origin-form", b"CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n", &[400], false),
+        case("CONNECT without a port", b"CONNECT x HTTP/1.1\r\nHost: x\r\n\r\n", &[400], false),
         case("relative target", b"GET x HTTP/1.1\r\nHost: x\r\n\r\n", &[400], false),
         case("unknown method", b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", &[501], false),
         case("known method not served", b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", &[405], true),

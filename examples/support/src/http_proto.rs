@@ -854,7 +854,12 @@ fn parse_method(m: &str) -> Option<Method> {
 fn parse_target(method: Method, t: &str) -> Option<Target> {
     let t = t.as_bytes();
     if method == Method::Connect {
-        return valid_authority(t).then_some(Target::Authority);
+        // authority-form = uri-host ":" port, the port not empty.
+        let has_port = match t.iter().rposition(|&b| b == b':') {
+            Some(i) => i + 1 < t.len() && !t[i..].contains(&b']'),
+            None => false,
+        };
+        return (valid_authority(t) && has_port).then_some(Target::Authority);
     }
     if t == b"*" {
         return (method == Method::Options).then_some(Target::Asterisk);
