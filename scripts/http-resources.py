@@ -7,7 +7,8 @@ latency during the chunked-trickle attack (issue 14). Prints one line per figure
 
 The server runs on one core pinned to CPU 0 (taskset), this script on the others.
 Figures:
-  idle-after-get    RSS growth per idle keep-alive connection after one GET / (N connections)
+  idle-after-get    RSS growth per idle keep-alive connection after one GET / (N connections,
+                    from before the first connect)
   idle-after-echo   the same after a 1 MiB POST /echo on each
   trailer-flood     peak RSS while one client streams `a: b` trailer lines, and whether and
                     when the server cut it off
@@ -75,9 +76,9 @@ def connect(addr):
 def idle_per_conn(binary, reactor, n, echo):
     p, addr = start(binary, reactor, [])
     try:
-        conns = [connect(addr) for _ in range(n)]
         time.sleep(0.3)
         base = rss(p.pid)
+        conns = [connect(addr) for _ in range(n)]
         body = b"e" * (1024 * 1024 - 1024) if echo else b""
         for s in conns:
             if echo:
@@ -191,7 +192,7 @@ def main():
     per, total = idle_per_conn(a.bin, r, a.conns, echo=True)
     print(f"{r} idle-after-echo: {per / 1024:.1f} KiB per connection ({a.conns} conns after a 1 MiB echo each, RSS {total / 2**20:.1f} MiB)")
     peak, cut, sent, status = trailer_flood(a.bin, r, 20.0)
-    cut_s = f"cut after {cut:.2f} s" if cut is not None else "NOT cut in 20 s"
+    cut_s = f"cut after {cut * 1000:.0f} ms" if cut is not None else "NOT cut in 20 s"
     print(f"{r} trailer-flood: peak RSS {peak / 2**20:.1f} MiB, {cut_s}, {sent / 2**20:.1f} MiB sent, answer {status!r}")
     n, p50, p99, mx = trickle_p99(a.bin, r, a.secs, 4)
     print(f"{r} trickle-p99: GET / p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {mx:.2f} ms ({n} requests, 4 attackers)")

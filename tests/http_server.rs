@@ -145,6 +145,8 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
         let out = String::from_utf8_lossy(&out);
         assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
         assert!(out.ends_with("helloworld"), "{out}");
+        // Answered after SIGTERM: it says it is the last one.
+        assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
 
         let status = child.wait().unwrap();
         let mut err = String::new();
