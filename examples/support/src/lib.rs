@@ -1,5 +1,5 @@
 //! coreloop-examples-support: the code the example servers share that is not coreloop itself,
-//! in one `publish = false` crate so that no file is included by `#[path]`.
+//! in one `publish = false` crate so that no source file is included by path.
 //!
 //! - [`http_proto`]: HTTP/1.1 (RFC 9112) as an I/O-free state machine over byte buffers;
 //!   the tokio twin in `coreloop-benches` answers with exactly this code.
