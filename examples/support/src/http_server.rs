@@ -136,6 +136,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
     let mut answered_any = false;
     loop {
         // Answer everything complete in the buffer, a batch at a time.
+        let mut answered_now = false;
         loop {
             if shutdown.is_set() && !shutting_down {
                 shutting_down = true;
@@ -160,6 +161,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
             }
             if p.answered > 0 {
                 answered_any = true;
+                answered_now = true;
                 idle_deadline = Instant::now() + cfg.idle_timeout;
             }
             if !p.more {
@@ -167,10 +169,12 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
             }
         }
         let now_phase = conn.phase(buf.len());
+        // A deadline runs from the request's start: bytes of the same request do not move it;
+        // a new request (after an answer) starts its own.
         match (phase, now_phase) {
-            (Phase::Head, Phase::Head) => {}
+            (Phase::Head, Phase::Head) if !answered_now => {}
             (_, Phase::Head) => head_deadline = Instant::now() + cfg.header_timeout,
-            (Phase::Body, Phase::Body) => {}
+            (Phase::Body, Phase::Body) if !answered_now => {}
             (_, Phase::Body) => body_start = Instant::now(),
             (_, Phase::Idle) => {
                 // Done with a request: give back what it grew.
