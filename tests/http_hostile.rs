@@ -244,6 +244,12 @@ fn cases() -> Vec<Case> {
         case("unknown method", b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", &[501], false),
         case("known method not served", b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", &[405], true),
         case("HTTP/2.0 on the wire", b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", &[505], false),
+        case("HTTP/1.2 read as HTTP/1.1", b"GET / HTTP/1.2\r\nHost: x\r\n\r\n", &[200], true),
+        case("HTTP/0.9 request line", b"GET /\r\n\r\n", &[400], false),
+        case("lower-case method", b"get / HTTP/1.1\r\nHost: x\r\n\r\n", &[501], false),
+        case("two spaces in the request line", b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", &[400], false),
+        case("TE identity", b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n", &[400], false),
+        case("empty field name", b"GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n", &[400], false),
         // Host.
         case("no Host", b"GET / HTTP/1.1\r\n\r\n", &[400], false),
         case("two Hosts", b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", &[400], false),

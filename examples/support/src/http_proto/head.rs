@@ -69,7 +69,18 @@ pub(super) fn parse_complete_head(buf: &[u8]) -> HeadStep {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return HeadStep::Error(400),
         Err(httparse::Error::TooManyHeaders) => return HeadStep::Error(431),
-        Err(httparse::Error::Version) => return HeadStep::Error(version_status(buf)),
+        Err(httparse::Error::Version) => {
+            return match version_status(buf) {
+                // HTTP/1.2 and up is read as HTTP/1.1 (RFC 9110 §2.5): the same head with the
+                // version httparse knows.
+                Ok(at) => {
+                    let mut patched = buf.to_vec();
+                    patched[at..at + 8].copy_from_slice(b"HTTP/1.1");
+                    parse_complete_head(&patched)
+                }
+                Err(status) => HeadStep::Error(status),
+            };
+        }
         Err(_) => return HeadStep::Error(400),
     }
     let http10 = req.version == Some(0);
@@ -180,15 +191,17 @@ pub(super) fn parse_complete_head(buf: &[u8]) -> HeadStep {
 }
 
 /// 505 for a well-formed `HTTP/x.y` other than 1.0 and 1.1, else 400.
-fn version_status(buf: &[u8]) -> u16 {
+/// For a version httparse refused: `Ok(offset)` of an `HTTP/1.x` with x > 1 in the request
+/// line, else the status: 505 for another well-formed `HTTP/d.d`, 400 for anything else.
+fn version_status(buf: &[u8]) -> Result<usize, u16> {
     let line = &buf[..memchr(b'\r', buf).unwrap_or(buf.len())];
-    match line.rsplit(|&b| b == b' ').next() {
-        Some([b'H', b'T', b'T', b'P', b'/', a, b'.', b])
-            if a.is_ascii_digit() && b.is_ascii_digit() =>
-        {
-            505
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(b"");
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'2'..=b'9'] => Ok(line.len() - 8),
+        [b'H', b'T', b'T', b'P', b'/', a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Err(505)
         }
-        _ => 400,
+        _ => Err(400),
     }
 }
 

@@ -29,8 +29,9 @@
 //! - Request targets: origin-form; absolute-form (`http://host/path`, RFC 9112 §3.2.2: the
 //!   path is routed, `Host` must still be there and valid); asterisk-form for OPTIONS only;
 //!   authority-form for CONNECT only (and CONNECT only with it), else 400. CONNECT is 405:
-//!   this is not a proxy. An unknown method (a valid token) is 501; a version other than
-//!   HTTP/1.0 and HTTP/1.1 is 505.
+//!   this is not a proxy. An unknown method (a valid token, case-sensitive) is 501.
+//!   HTTP/1.2 and up are read as HTTP/1.1 (RFC 9110 §2.5); any other `HTTP/d.d` but 1.0 is
+//!   505.
 //! - `Host`: exactly one in HTTP/1.1, at most one in HTTP/1.0, with only the characters of
 //!   `uri-host [":" port]`; otherwise 400.
 //! - `Content-Length`: plain digits with optional surrounding whitespace; a list, a sign, a
