@@ -10,17 +10,9 @@
 //! connection, and a peer that half-closes gets everything it sent back, then our FIN.
 //! SIGINT/SIGTERM stop it (exit 0); SIGUSR1 prints the reactor counters to stderr.
 
-#[path = "common/args.rs"]
-mod args;
-#[path = "common/echo_conn.rs"]
-mod echo_conn;
-#[path = "common/server.rs"]
-mod server;
-#[path = "common/shutdown.rs"]
-mod shutdown;
-
-use args::Args;
 use coreloop::net::TcpStream;
+use coreloop_examples_support::args::Args;
+use coreloop_examples_support::{echo_conn, server};
 
 fn main() {
     let args = Args::from_env();

@@ -2,24 +2,11 @@
 //! half-close, reset beside a healthy connection), and the built binary under a tiny
 //! descriptor limit (EMFILE) and SIGTERM.
 
-#[path = "support/example.rs"]
-mod example;
-use example::example_binary;
-
-#[path = "../examples/common/args.rs"]
-#[allow(dead_code)]
-mod args;
-#[path = "../examples/common/echo_conn.rs"]
-mod echo_conn;
-#[path = "../examples/common/server.rs"]
-#[allow(dead_code)]
-mod server;
-#[path = "../examples/common/shutdown.rs"]
-#[allow(dead_code)]
-mod shutdown;
+use coreloop_examples_support::testing::example_binary;
+use coreloop_examples_support::{echo_conn, server};
 
 use coreloop::net::TcpListener;
-use shutdown::Shutdown;
+use coreloop_examples_support::shutdown::Shutdown;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;

@@ -1,56 +1,23 @@
 //! The HTTP connection loop of `examples/http.rs`, in-process on both reactors: a blocking
 //! client thread on one end of a Unix socket pair, `serve_conn` on the other.
 
-#[path = "../examples/common/http_proto.rs"]
-#[allow(dead_code)]
-mod http_proto;
-#[path = "../examples/common/http_server.rs"]
-#[allow(dead_code)]
-mod http_server;
-#[path = "../examples/common/shutdown.rs"]
-#[allow(dead_code)]
-mod shutdown;
-
-use coreloop::buf::{IoBuf, IoBufMut};
-use coreloop::io::{AsyncReadRent, AsyncWriteRent, BufResult};
-use coreloop::op::{Position, SharedFd, read::Read, write::Write};
-use coreloop::reactor::Op;
-use coreloop::sys::OwnedFd;
-use http_server::{Config, End, serve_conn};
-use shutdown::Shutdown;
+use coreloop::net::UnixStream as CoreUnixStream;
+use coreloop_examples_support::http_proto;
+use coreloop_examples_support::http_server::{Config, End, serve_conn};
+use coreloop_examples_support::shutdown::Shutdown;
 use std::io::{Read as _, Write as _};
-use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A stream on a non-blocking descriptor, read and written with the runtime's own ops: just
-/// enough stream for `serve_conn`, without depending on `coreloop-net`.
-struct FdStream(SharedFd);
-
-impl AsyncReadRent for FdStream {
-    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        Op::new(Read::new(&self.0, buf, Position::Stream)).await
-    }
-}
-
-impl AsyncWriteRent for FdStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        Op::new(Write::new(&self.0, buf, Position::Stream)).await
-    }
-}
-
 /// A connected pair: the server's end for `serve_conn`, the client's blocking end.
-fn pair() -> (FdStream, UnixStream) {
+fn pair() -> (CoreUnixStream, UnixStream) {
     let (server, client) = UnixStream::pair().expect("socketpair");
-    server.set_nonblocking(true).expect("non-blocking");
     client
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("read timeout");
-    // SAFETY: into_raw_fd hands over sole ownership of an open descriptor.
-    let fd = unsafe { OwnedFd::from_raw(server.into_raw_fd()) };
-    (FdStream(SharedFd::new(fd)), client)
+    (CoreUnixStream::from_std(server).expect("register"), client)
 }
 
 #[derive(Debug)]
@@ -125,6 +92,7 @@ fn quick() -> Config {
     Config {
         header_timeout: Duration::from_millis(300),
         idle_timeout: Duration::from_millis(500),
+        linger: Duration::from_millis(200),
         ..Config::default()
     }
 }
@@ -268,7 +236,9 @@ coreloop::reactor_test! {
         assert_eq!(serve_conn(s, &cfg, &sd).await, End::HeaderTimeout);
         let took = start.elapsed();
         assert!(took >= cfg.header_timeout, "{took:?}");
-        assert!(took < cfg.header_timeout + Duration::from_millis(500), "{took:?}");
+        // The 408 and the half-close leave at the deadline; the lingering close then drains
+        // the trickle for at most `linger`.
+        assert!(took < cfg.header_timeout + cfg.linger + Duration::from_millis(500), "{took:?}");
         join(t).await;
     }
 }
@@ -302,5 +272,160 @@ coreloop::reactor_test! {
         assert_eq!(serve_conn(s, &cfg, &sd).await, End::Shutdown);
         assert!(start.elapsed() < Duration::from_secs(5));
         assert_eq!(join(t).await.len(), 1);
+    }
+}
+
+/// Reads until EOF; a reset is a failure (the answer before it may have been destroyed).
+fn read_to_eof(c: &mut UnixStream) -> Vec<u8> {
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest)
+        .expect("EOF, not a reset or a hang");
+    rest
+}
+
+coreloop::reactor_test! {
+    async fn chunked_parse_work_is_linear_in_bytes_received() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        // 60 KB of small chunks at once, then 300 one-byte chunks in reads of their own: a
+        // parser that starts again from the request's first byte on every read examines
+        // ~18 MB; an incremental one about what was sent.
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            let mut sent = 0usize;
+            let mut first = b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            let mut data = 300;
+            while first.len() < 60_000 {
+                first.extend_from_slice(b"3\r\nabc\r\n");
+                data += 3;
+            }
+            c.write_all(&first).unwrap();
+            sent += first.len();
+            for _ in 0..300 {
+                c.write_all(b"1\r\nz\r\n").unwrap();
+                sent += 6;
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            c.write_all(b"0\r\n\r\n").unwrap();
+            sent += 5;
+            let r = read_responses(&mut c, 1);
+            (r, sent, data)
+        });
+        let before = http_proto::parser_work();
+        let cfg = Config { limits: http_proto::Limits { max_body: 1 << 20, ..Default::default() }, ..quick() };
+        let end = coreloop::time::timeout(Duration::from_secs(10), serve_conn(s, &cfg, &sd)).await;
+        let work = http_proto::parser_work() - before;
+        let (r, sent, data) = join(t).await;
+        assert!(matches!(end, Ok(End::Done | End::Idle)), "{end:?}");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].status, 200);
+        assert_eq!(r[0].body.len(), data);
+        assert!(work <= 2 * sent as u64, "examined {work} bytes for {sent} received");
+    }
+}
+
+coreloop::reactor_test! {
+    async fn trickled_body_is_cut_by_the_minimum_rate_with_408() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n").unwrap();
+            // One byte every 50 ms (20 B/s) against a 200 B/s minimum.
+            let _ = c.set_write_timeout(Some(Duration::from_secs(5)));
+            for _ in 0..100 {
+                if c.write_all(b"x").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let cfg = Config { min_body_rate: 200, ..quick() };
+        let start = Instant::now();
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::BodyTimeout);
+        // Each byte re-armed nothing: cut after the grace (the header timeout) plus what the
+        // bytes earned, far before the 5 s the trickle would take.
+        assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+        join(t).await;
+    }
+}
+
+coreloop::reactor_test! {
+    async fn body_over_the_total_body_time_is_cut_with_408() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n").unwrap();
+            // A fast enough rate, but a body that never ends in time.
+            let mut got = Vec::new();
+            for _ in 0..200 {
+                if c.write_all(&[b'x'; 200]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = c.read_to_end(&mut got);
+            got
+        });
+        let cfg = Config { min_body_rate: 1, body_timeout: Duration::from_millis(400), ..quick() };
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::BodyTimeout);
+        let got = join(t).await;
+        let got = String::from_utf8_lossy(&got);
+        assert!(got.starts_with("HTTP/1.1 408 "), "{got}");
+        assert!(got.contains("Connection: close\r\n"), "{got}");
+    }
+}
+
+coreloop::reactor_test! {
+    async fn never_reading_client_is_cut_by_the_write_timeout() {
+        let (s, c) = pair();
+        let sd = Shutdown::new();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            // 4 MiB of pipelined GETs, never a read: the server's writes block, it stops
+            // reading (backpressure), the write deadline passes, it closes.
+            let one = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+            let all = one.repeat(4 * 1024 * 1024 / one.len());
+            let _ = c.set_write_timeout(Some(Duration::from_secs(10)));
+            let res = c.write_all(&all);
+            res.is_err()
+        });
+        let cfg = Config { write_timeout: Duration::from_millis(300), ..quick() };
+        let start = Instant::now();
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::WriteTimeout);
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        // The server stopped reading: the client could not send it all.
+        assert!(join(t).await, "the client's 4 MiB all went in: no backpressure");
+    }
+}
+
+coreloop::reactor_test! {
+    async fn shutdown_mid_request_answers_with_connection_close_then_closes_cleanly() {
+        let (s, c) = pair();
+        let sd = Arc::new(Shutdown::new());
+        let trigger = sd.clone();
+        let t = std::thread::spawn(move || {
+            let mut c = c;
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let first = read_responses(&mut c, 1);
+            c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello").unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            trigger.trigger();
+            std::thread::sleep(Duration::from_millis(50));
+            // The rest of the body, and a pipelined request the server will not take.
+            c.write_all(b"worldGET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let second = read_responses(&mut c, 1);
+            let rest = read_to_eof(&mut c);
+            (first, second, rest)
+        });
+        let cfg = Config { idle_timeout: Duration::from_secs(30), ..quick() };
+        assert_eq!(serve_conn(s, &cfg, &sd).await, End::Shutdown);
+        let (first, second, rest) = join(t).await;
+        assert!(!first[0].close);
+        assert_eq!(second.len(), 1);
+        assert_eq!((second[0].status, second[0].body.as_slice()), (200, &b"helloworld"[..]));
+        assert!(second[0].close, "the last answer says Connection: close");
+        assert!(rest.is_empty());
     }
 }

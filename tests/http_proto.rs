@@ -1,10 +1,6 @@
 //! The HTTP protocol module on byte buffers alone: framing, limits, routes, `Date`.
 
-#[path = "../examples/common/http_proto.rs"]
-#[allow(dead_code)]
-mod http_proto;
-
-use http_proto::{Limits, Progress, imf_fixdate, respond};
+use coreloop_examples_support::http_proto::{Conn, Limits, Progress, imf_fixdate, respond};
 
 const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
 
@@ -235,4 +231,93 @@ fn chunked_framing_cannot_outgrow_the_body_limit() {
     let (p, out) = run_with(&req, &limits);
     assert!(p.close);
     assert_eq!(statuses(&out), [413]);
+}
+
+#[test]
+fn body_buffer_is_released_after_a_large_request() {
+    let mut conn = Conn::new(Limits::default());
+    let mut out = Vec::new();
+    let body = vec![b'b'; 1000 * 1024];
+    let mut input = format!(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    input.extend_from_slice(&body[..500 * 1024]);
+    let p = conn.advance(&input, &mut out, DATE, usize::MAX);
+    assert_eq!((p.answered, p.consumed), (0, input.len()));
+    assert!(conn.retained() >= 500 * 1024);
+    let p = conn.advance(&body[500 * 1024..], &mut out, DATE, usize::MAX);
+    assert_eq!(p.answered, 1);
+    assert!(conn.retained() <= 16 * 1024, "{}", conn.retained());
+}
+
+#[test]
+fn pipelined_answers_leave_in_bounded_batches() {
+    let one = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let input = one.repeat(40_000);
+    let mut conn = Conn::new(Limits::default());
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut answered = 0;
+    let mut batches = 0;
+    while pos < input.len() {
+        out.clear();
+        let p = conn.advance(&input[pos..], &mut out, DATE, 64 * 1024);
+        assert!(
+            out.len() < 64 * 1024 + 256,
+            "a batch of {} bytes",
+            out.len()
+        );
+        pos += p.consumed;
+        answered += p.answered;
+        batches += 1;
+        assert!(p.more || pos == input.len());
+    }
+    assert_eq!(answered, 40_000);
+    assert!(batches > 50);
+}
+
+#[test]
+fn chunked_body_is_consumed_as_it_arrives() {
+    // Every byte handed over is used at once: nothing of a partial body is parsed again.
+    let mut conn = Conn::new(Limits::default());
+    let mut out = Vec::new();
+    let mut wire = b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..1000 {
+        wire.extend_from_slice(b"2;x=y\r\nab\r\n");
+    }
+    wire.extend_from_slice(b"0\r\nT: v\r\n\r\n");
+    let mut pending = Vec::new();
+    for (i, b) in wire.iter().enumerate() {
+        pending.push(*b);
+        let p = conn.advance(&pending, &mut out, DATE, usize::MAX);
+        pending.drain(..p.consumed);
+        if i + 1 < wire.len() {
+            assert_eq!(p.answered, 0);
+        } else {
+            assert_eq!(p.answered, 1);
+        }
+        // Only a header section in progress is kept (and an incomplete empty line).
+        assert!(
+            pending.len() < 80,
+            "{} bytes kept at byte {i}",
+            pending.len()
+        );
+    }
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("Content-Length: 2000\r\n"), "{out}");
+}
+
+#[test]
+fn head_answers_like_get_without_content() {
+    let (p, out) = run(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(p.answered, 2);
+    let second = out[1..].find("HTTP/1.1 200 OK").unwrap() + 1;
+    let (head, get) = out.split_at(second);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "{head}");
+    assert!(head.contains("Content-Length: 13\r\n"));
+    assert_eq!(head.len() + 13, get.len());
+    assert!(get.ends_with("\r\n\r\nHello, World!"));
 }

@@ -1,29 +1,12 @@
 //! The HTTP example over real TCP: the accept loop in-process on both reactors, and the built
 //! example binary for graceful shutdown on SIGTERM.
 
-#[path = "support/example.rs"]
-mod example;
-use example::example_binary;
-
-#[path = "../examples/common/args.rs"]
-#[allow(dead_code)]
-mod args;
-#[path = "../examples/common/http_proto.rs"]
-#[allow(dead_code)]
-mod http_proto;
-#[path = "../examples/common/http_server.rs"]
-#[allow(dead_code)]
-mod http_server;
-#[path = "../examples/common/server.rs"]
-#[allow(dead_code)]
-mod server;
-#[path = "../examples/common/shutdown.rs"]
-#[allow(dead_code)]
-mod shutdown;
+use coreloop_examples_support::server;
+use coreloop_examples_support::testing::example_binary;
 
 use coreloop::net::TcpListener;
-use http_server::{Config, serve_conn};
-use shutdown::Shutdown;
+use coreloop_examples_support::http_server::{Config, serve_conn};
+use coreloop_examples_support::shutdown::Shutdown;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -162,6 +145,8 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
         let out = String::from_utf8_lossy(&out);
         assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
         assert!(out.ends_with("helloworld"), "{out}");
+        // Answered after SIGTERM: it says it is the last one.
+        assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
 
         let status = child.wait().unwrap();
         let mut err = String::new();

@@ -1,16 +1,12 @@
 //! coreloop-benches: the programs that compare coreloop's reactors with each other and with
 //! tokio (see `src/bin`), and the code they share with the examples.
 //!
-//! The HTTP protocol and the flag reader live once, in the facade's `examples/common/`, and
-//! are included here with `#[path]`: the tokio servers parse and answer with exactly the code
-//! the coreloop example uses. (The examples cannot depend on this crate: it depends on the
-//! facade.)
+//! The HTTP protocol and the flag reader live once, in `coreloop-examples-support`, and are
+//! re-exported here: the tokio servers parse and answer with exactly the code the coreloop
+//! example uses.
 
-#[path = "../../examples/common/http_proto.rs"]
-pub mod http;
-
-#[path = "../../examples/common/args.rs"]
-pub mod args;
+pub use coreloop_examples_support::args;
+pub use coreloop_examples_support::http_proto as http;
 
 pub mod measure;
 

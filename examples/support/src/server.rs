@@ -6,8 +6,8 @@
 //! `stats reactor=uring cores=1 reactor_syscalls=… op_syscalls=… eagain=… submitted=…
 //! completions=… events=… unparks=… parks=…`, summed over the cores.
 
-use super::args::Args;
-use super::shutdown::{Either, Shutdown, select};
+use crate::args::Args;
+use crate::shutdown::{Either, Shutdown, select};
 use coreloop::net::{TcpListener, TcpStream};
 use coreloop::op::{Position, SharedFd, read::Read};
 use coreloop::reactor::Op;
@@ -22,15 +22,20 @@ use std::time::{Duration, Instant};
 
 /// The flags every example server takes.
 pub struct ServerOpts {
+    /// `--addr`: where to listen (127.0.0.1:8080; port 0 picks one for all cores).
     pub addr: String,
+    /// `--cores N`: how many cores, each with its own listener (1).
     pub cores: usize,
+    /// `--reactor uring|epoll|auto` (auto).
     pub reactor: ReactorKind,
+    /// `--pin`: pin each core's thread to a CPU.
     pub pin: bool,
-    /// How long shutdown waits for connections to finish what they are doing.
+    /// `--grace` (5s): how long shutdown waits for connections to finish what they are doing.
     pub grace: Duration,
 }
 
 impl ServerOpts {
+    /// Reads the flags; exits with a message on a bad value.
     pub fn from_args(args: &Args) -> ServerOpts {
         let reactor =
             ReactorKind::parse(args.raw("--reactor").unwrap_or("auto")).unwrap_or_else(|e| {

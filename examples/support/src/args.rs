@@ -1,9 +1,10 @@
-//! A small command-line flag reader shared by the examples and the bench programs (included
-//! with `#[path]`): `--name value` and bare `--switch`, nothing else.
+//! A small command-line flag reader shared by the examples and the bench programs:
+//! `--name value` and bare `--switch`, nothing else.
 
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The program's arguments, looked up by flag name.
 pub struct Args {
     args: Vec<String>,
 }

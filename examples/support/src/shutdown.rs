@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
+/// The signal: set once by [`Shutdown::trigger`], awaited with [`Shutdown::wait`].
 #[derive(Default)]
 pub struct Shutdown {
     set: AtomicBool,
@@ -16,6 +17,7 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
+    /// A signal not set yet.
     pub fn new() -> Shutdown {
         Shutdown::default()
     }
@@ -29,6 +31,7 @@ impl Shutdown {
         }
     }
 
+    /// Whether the signal is set.
     pub fn is_set(&self) -> bool {
         self.set.load(Ordering::Acquire)
     }
@@ -101,7 +104,9 @@ impl Drop for Wait<'_> {
 
 /// Which of two futures finished first.
 pub enum Either<A, B> {
+    /// The first future finished.
     Left(A),
+    /// The second future finished.
     Right(B),
 }
 

@@ -2,13 +2,14 @@
 //! gets everything it sent, then our FIN; a reset or any error ends this connection only;
 //! once shutdown is signalled, the connection closes when it is next idle.
 
-use super::shutdown::{Either, Shutdown, select};
+use crate::shutdown::{Either, Shutdown, select};
 use coreloop::io::AsyncWriteRentExt;
 use coreloop::net::TcpStream;
 
 /// How much one read may take.
 const BUF: usize = 64 * 1024;
 
+/// Echoes everything `stream` sends until the peer closes, an error, or shutdown (when idle).
 pub async fn echo(mut stream: TcpStream, shutdown: &Shutdown) {
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(BUF);

@@ -1,0 +1,281 @@
+//! The HTTP connection loop on coreloop: read, let [`http_proto::Conn`] answer every complete
+//! request, write the answers, repeat. Generic over the stream ([`HttpStream`]) so that tests
+//! can drive it over a Unix socket pair.
+//!
+//! Resources per connection are bounded whatever the peer does:
+//! - The read buffer holds at most one header section (plus one read): bodies are decoded
+//!   into the request's body buffer as they arrive, which holds at most `max_body`.
+//! - Pipelined answers leave in batches of [`OUT_BATCH`] bytes; nothing more is read until
+//!   every complete request buffered is answered and written (backpressure).
+//! - Once a request is answered and the connection is idle, buffers that grew beyond their
+//!   initial size are released: an idle keep-alive connection costs the same after a 1 MiB
+//!   echo as after a `GET`.
+//!
+//! Deadlines (each a flag of `examples/http.rs`):
+//! - a header section must be complete `header_timeout` after its first byte, however slowly
+//!   the bytes trickle in (slowloris); a new connection's first byte must come within it too;
+//! - a body must arrive within `body_timeout` of its header section, and at no less than
+//!   `min_body_rate` bytes per second on average once `header_timeout` has passed;
+//! - a write must finish within `write_timeout` (a peer that never reads is cut off);
+//! - an idle keep-alive connection closes after `idle_timeout`.
+//!
+//! A request cut off by its deadline is answered 408. Every close that follows an answer (an
+//! error, `Connection: close`, a timeout, shutdown) is a lingering close: our FIN first
+//! (half-close), then whatever the peer still sends is read and dropped for up to `linger`
+//! (and at most [`LINGER_BYTES`]), so the kernel does not answer unread input with an RST
+//! that would destroy the response before the peer reads it.
+//!
+//! Shutdown: an idle connection closes at once (lingering); a busy one finishes the request in
+//! progress, answers it with `Connection: close` and closes the same way.
+
+use crate::http_proto::{self, Conn, DateCache, Limits, Phase};
+use crate::shutdown::{Either, Shutdown, select};
+use coreloop::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
+use coreloop::time::timeout_at;
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// The loop's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Request size limits.
+    pub limits: Limits,
+    /// Time from a request's first byte (or the connection's start) to the end of its headers.
+    pub header_timeout: Duration,
+    /// Time an idle keep-alive connection stays open.
+    pub idle_timeout: Duration,
+    /// Time from the end of a request's headers to the end of its body.
+    pub body_timeout: Duration,
+    /// The lowest average body rate, in bytes per second, once `header_timeout` has passed
+    /// since the body started (0: no rate limit).
+    pub min_body_rate: u64,
+    /// Time one batch of answers may take to be written.
+    pub write_timeout: Duration,
+    /// How long a closing connection keeps reading (and dropping) what the peer still sends.
+    pub linger: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            limits: Limits::default(),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
+            min_body_rate: 1024,
+            write_timeout: Duration::from_secs(10),
+            linger: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The peer closed, or an answer closed the connection (`Connection: close`, an error).
+    Done,
+    /// Headers not complete in time.
+    HeaderTimeout,
+    /// A body too slow: over `body_timeout`, or under `min_body_rate`.
+    BodyTimeout,
+    /// An answer could not be written within `write_timeout`.
+    WriteTimeout,
+    /// Nothing happened for the idle timeout.
+    Idle,
+    /// Shutdown was signalled.
+    Shutdown,
+    /// A read or write failed (reset, …).
+    Error,
+}
+
+/// A stream the HTTP loop can serve: read, write, and close the write half.
+pub trait HttpStream: AsyncReadRent + AsyncWriteRent {
+    /// Shuts down the write half (sends FIN); reading goes on.
+    fn shutdown_write(&mut self) -> impl Future<Output = io::Result<()>>;
+}
+
+impl HttpStream for coreloop::net::TcpStream {
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write).await
+    }
+}
+
+impl HttpStream for coreloop::net::UnixStream {
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write).await
+    }
+}
+
+thread_local! {
+    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
+}
+
+/// The read buffer's size, and what it returns to when idle.
+const READ_BUF: usize = 8 * 1024;
+/// The output buffer's size kept across requests.
+const OUT_KEEP: usize = 16 * 1024;
+/// Answers are written once the output holds this much.
+pub const OUT_BATCH: usize = 64 * 1024;
+/// A lingering close drops at most this much of what the peer still sends.
+pub const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Serves one connection until it ends, then drops the stream (closing it).
+pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &Shutdown) -> End {
+    let mut conn = Conn::new(cfg.limits);
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_BUF);
+    let mut out: Vec<u8> = Vec::with_capacity(READ_BUF);
+    let mut stop = std::pin::pin!(shutdown.wait());
+    // A new connection's first request must arrive within the header timeout.
+    let mut idle_deadline = Instant::now() + cfg.header_timeout;
+    let mut head_deadline = idle_deadline;
+    let mut body_start = Instant::now();
+    let mut phase = Phase::Idle;
+    let mut shutting_down = false;
+    let mut answered_any = false;
+    loop {
+        // Answer everything complete in the buffer, a batch at a time.
+        let mut answered_now = false;
+        loop {
+            if shutdown.is_set() && !shutting_down {
+                shutting_down = true;
+                conn.close_after_next();
+            }
+            let p = DATE.with(|d| conn.advance(&buf, &mut out, d.borrow_mut().get(), OUT_BATCH));
+            buf.drain(..p.consumed);
+            if !out.is_empty() {
+                match write(&mut stream, out, cfg).await {
+                    Ok(back) => out = back,
+                    Err(end) => return end,
+                }
+                out.clear();
+            }
+            if p.close {
+                linger_close(&mut stream, buf, cfg).await;
+                return if shutting_down {
+                    End::Shutdown
+                } else {
+                    End::Done
+                };
+            }
+            if p.answered > 0 {
+                answered_any = true;
+                answered_now = true;
+                idle_deadline = Instant::now() + cfg.idle_timeout;
+            }
+            if !p.more {
+                break;
+            }
+        }
+        let now_phase = conn.phase(buf.len());
+        // A deadline runs from the request's start: bytes of the same request do not move it;
+        // a new request (after an answer) starts its own.
+        match (phase, now_phase) {
+            (Phase::Head, Phase::Head) if !answered_now => {}
+            (_, Phase::Head) => head_deadline = Instant::now() + cfg.header_timeout,
+            (Phase::Body, Phase::Body) if !answered_now => {}
+            (_, Phase::Body) => body_start = Instant::now(),
+            (_, Phase::Idle) => {
+                // Done with a request: give back what it grew.
+                if buf.capacity() > READ_BUF {
+                    buf = Vec::with_capacity(READ_BUF);
+                }
+                if out.capacity() > OUT_KEEP {
+                    out = Vec::with_capacity(READ_BUF);
+                }
+            }
+        }
+        phase = now_phase;
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(READ_BUF);
+        }
+        let deadline = match phase {
+            Phase::Idle => idle_deadline,
+            Phase::Head => head_deadline,
+            Phase::Body => body_deadline(cfg, body_start, conn.body_received()),
+        };
+        // With no request begun, shutdown may close the connection at once.
+        let read = timeout_at(deadline, stream.read(buf));
+        let (res, back) = if phase == Phase::Idle {
+            match select(read, stop.as_mut()).await {
+                Either::Left(Ok(r)) => r,
+                Either::Left(Err(_)) if answered_any => return End::Idle,
+                Either::Left(Err(_)) => return End::HeaderTimeout,
+                Either::Right(()) => {
+                    linger_close(&mut stream, Vec::new(), cfg).await;
+                    return End::Shutdown;
+                }
+            }
+        } else {
+            match read.await {
+                Ok(r) => r,
+                Err(_) => {
+                    // Cut off in the middle of a request: say so, then close.
+                    let (end, status) = match phase {
+                        Phase::Body => (End::BodyTimeout, 408),
+                        _ => (End::HeaderTimeout, 408),
+                    };
+                    let mut out = Vec::new();
+                    DATE.with(|d| http_proto::write_error(&mut out, status, d.borrow_mut().get()));
+                    if write(&mut stream, out, cfg).await.is_ok() {
+                        linger_close(&mut stream, Vec::new(), cfg).await;
+                    }
+                    return end;
+                }
+            }
+        };
+        buf = back;
+        match res {
+            Ok(0) => return End::Done,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return End::Error,
+        }
+    }
+}
+
+/// When the next body byte must have arrived: the total body time, and the average rate once
+/// the header timeout (the grace) has passed.
+fn body_deadline(cfg: &Config, start: Instant, received: usize) -> Instant {
+    let total = start + cfg.body_timeout;
+    if cfg.min_body_rate == 0 {
+        return total;
+    }
+    let earned = Duration::from_secs_f64(received as f64 / cfg.min_body_rate as f64);
+    total.min(start + cfg.header_timeout + earned)
+}
+
+/// Writes all of `out` within the write timeout; gives the buffer back, or how it ended.
+async fn write<S: HttpStream>(stream: &mut S, out: Vec<u8>, cfg: &Config) -> Result<Vec<u8>, End> {
+    match timeout_at(Instant::now() + cfg.write_timeout, stream.write_all(out)).await {
+        Ok((Ok(()), back)) => Ok(back),
+        Ok((Err(_), _)) => Err(End::Error),
+        Err(_) => Err(End::WriteTimeout),
+    }
+}
+
+/// Half-closes, then reads and drops what the peer still sends until it closes, `linger`
+/// passes or [`LINGER_BYTES`] were dropped.
+async fn linger_close<S: HttpStream>(stream: &mut S, mut buf: Vec<u8>, cfg: &Config) {
+    if stream.shutdown_write().await.is_err() {
+        return;
+    }
+    let until = Instant::now() + cfg.linger;
+    let mut dropped = 0;
+    buf.clear();
+    if buf.capacity() < READ_BUF {
+        buf.reserve(READ_BUF);
+    }
+    while dropped < LINGER_BYTES {
+        match timeout_at(until, stream.read(buf)).await {
+            Ok((Ok(n), back)) if n > 0 => {
+                dropped += n;
+                buf = back;
+                buf.clear();
+            }
+            Ok((Err(e), back)) if e.kind() == io::ErrorKind::Interrupted => buf = back,
+            _ => return,
+        }
+    }
+}
