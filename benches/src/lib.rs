@@ -12,6 +12,8 @@ pub mod http;
 #[path = "../../examples/common/args.rs"]
 pub mod args;
 
+pub mod bench;
+
 pub mod measure;
 
 pub mod tokio_server;
