@@ -280,7 +280,7 @@ pub fn table(report: &Report, rounds: usize) -> String {
         m.server_cpus.as_ref().map_or("any".into(), |c| c.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")),
         m.load_cpu.map_or("any".into(), |c| c.to_string()),
         if rounds == 1 { "" } else { "s" },
-        if m.perf { "on" } else { "unavailable (syscalls/op perf: n/a)" },
+        if m.perf { "on (one extra run per server and case)" } else { "off or unavailable (syscalls/op (perf): n/a)" },
     ));
     t.push_str("| case | server | reactor | ops/s | min–max | ×base | user µs/op | sys µs/op | CPU ×base | p50 µs | p99 µs | p99.9 µs | syscalls/op (perf) | syscalls/op (coreloop) | RES irq/op | RSS KiB/conn | notes |\n");
     t.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
@@ -307,7 +307,7 @@ pub fn table(report: &Report, rounds: usize) -> String {
             "| {} | {} | {} | {} | {}–{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             s.case,
             s.server,
-            s.reactor.as_deref().unwrap_or("?"),
+            s.reactor.as_deref().unwrap_or("-"),
             num(s.ops_med, 0),
             num(s.ops_min, 0),
             num(s.ops_max, 0),

@@ -1,0 +1,76 @@
+//! The fixed-rate load holds its rate: against the echo example (which keeps up with a few
+//! thousand messages a second even in a debug build), the generator writes within 2% of
+//! the offered rate and every request is answered.
+
+use coreloop_benches::bench::load::{self, Event};
+use coreloop_benches::bench::server::Server;
+use coreloop_benches::bench::spec::{Case, LoadKind, ServerSpec};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// The echo example beside this test's binaries, built now if it is not there.
+fn echo_example() -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_coreloop-bench"));
+    let profile_dir = bin.parent().expect("target/<profile>");
+    let echo = profile_dir.join("examples/echo");
+    if !echo.is_file() {
+        let target = profile_dir.parent().expect("target dir");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--example", "echo", "-p", "coreloop"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "building the echo example failed");
+    }
+    assert!(echo.is_file(), "{} missing after the build", echo.display());
+    echo
+}
+
+#[test]
+fn fixed_rate_holds_within_two_percent() {
+    let echo = echo_example();
+    let spec = ServerSpec::parse(&format!("echo={} --addr 127.0.0.1:{{port}}", echo.display()))
+        .expect("spec");
+    let variant = &spec.variants(&["epoll".into()])[0];
+    assert!(variant.coreloop, "the echo example is recognised as a coreloop program");
+    let work = std::env::temp_dir().join(format!("coreloop-bench-rate-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let srv = Server::start(variant, "127.0.0.1", 1, None, &work, Duration::from_secs(10))
+        .expect("the echo example starts");
+
+    let rate = 4000;
+    let case = Case {
+        load: LoadKind::Echo,
+        conns: 8,
+        size: 64,
+        depth: 1,
+        rate: Some(rate),
+        secs: 2.0,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = load::run(srv.addr, &case, None, tx);
+    srv.stop();
+    let _ = std::fs::remove_dir_all(&work);
+
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [Event::Started, Event::Ended]);
+    assert!(r.failure.is_none(), "{:?}", r.failure);
+    assert_eq!(r.offered, 8000, "the schedule releases rate × secs requests");
+    let sent_rate = r.sent_in_window as f64 / r.secs;
+    let want = rate as f64;
+    assert!(
+        (sent_rate - want).abs() <= 0.02 * want,
+        "the generator wrote {sent_rate:.0}/s, offered {want}/s"
+    );
+    assert!(
+        r.ops as f64 >= 0.98 * r.sent as f64,
+        "answered {} of {} sent",
+        r.ops,
+        r.sent
+    );
+    assert_eq!(r.hist.len(), r.ops, "every answer has a latency");
+}
