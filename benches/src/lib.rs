@@ -14,6 +14,4 @@ pub mod args;
 
 pub mod bench;
 
-pub mod measure;
-
 pub mod tokio_server;

@@ -9,7 +9,11 @@ fn refuse(args: &[&str], says: &str) {
         .output()
         .expect("run coreloop-bench");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?} should be refused; stderr: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should be refused; stderr: {err}"
+    );
     assert!(err.contains(says), "{args:?}: expected {says:?} in: {err}");
 }
 
@@ -27,7 +31,10 @@ fn server_without_name_is_refused() {
 
 #[test]
 fn server_without_port_placeholder_is_refused() {
-    refuse(&["--server", "a=./my-server --port 8080"], "must contain {port}");
+    refuse(
+        &["--server", "a=./my-server --port 8080"],
+        "must contain {port}",
+    );
 }
 
 #[test]
@@ -40,17 +47,26 @@ fn unknown_placeholder_is_refused() {
 
 #[test]
 fn bad_server_name_is_refused() {
-    refuse(&["--server", "my server=./s {port}"], "must be letters, digits");
+    refuse(
+        &["--server", "my server=./s {port}"],
+        "must be letters, digits",
+    );
 }
 
 #[test]
 fn duplicate_names_are_refused() {
-    refuse(&["--server", OK, "--server", OK], "two servers are named \"a\"");
+    refuse(
+        &["--server", OK, "--server", OK],
+        "two servers are named \"a\"",
+    );
 }
 
 #[test]
 fn zero_in_a_sweep_is_refused() {
-    refuse(&["--server", OK, "--conns", "10,0"], "--conns: 0 is not allowed");
+    refuse(
+        &["--server", OK, "--conns", "10,0"],
+        "--conns: 0 is not allowed",
+    );
 }
 
 #[test]
@@ -68,7 +84,10 @@ fn pipelining_with_a_fixed_rate_is_refused() {
 
 #[test]
 fn non_positive_seconds_are_refused() {
-    refuse(&["--server", OK, "--secs", "0"], "--secs 0: must be a positive number");
+    refuse(
+        &["--server", OK, "--secs", "0"],
+        "--secs 0: must be a positive number",
+    );
 }
 
 #[test]
@@ -81,7 +100,10 @@ fn load_on_a_server_cpu_is_refused() {
 
 #[test]
 fn a_missing_cpu_is_refused() {
-    refuse(&["--server", OK, "--load-cpu", "4096"], "CPU 4096 does not exist here");
+    refuse(
+        &["--server", OK, "--load-cpu", "4096"],
+        "CPU 4096 does not exist here",
+    );
 }
 
 #[test]
@@ -94,12 +116,18 @@ fn unknown_baseline_is_refused() {
 
 #[test]
 fn unknown_reactor_is_refused() {
-    refuse(&["--server", OK, "--reactors", "kqueue"], "--reactors \"kqueue\"");
+    refuse(
+        &["--server", OK, "--reactors", "kqueue"],
+        "--reactors \"kqueue\"",
+    );
 }
 
 #[test]
 fn unknown_load_is_refused_by_clap() {
-    refuse(&["--server", OK, "--load", "ftp"], "invalid value 'ftp' for '--load");
+    refuse(
+        &["--server", OK, "--load", "ftp"],
+        "invalid value 'ftp' for '--load",
+    );
 }
 
 #[test]

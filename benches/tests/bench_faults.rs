@@ -98,13 +98,22 @@ fn broken_servers_are_reported_not_waited_for() {
     );
 
     let r = reason(&report, "quits");
-    assert!(r.contains("exited (exit status: 3) before accepting"), "{r}");
-    assert!(r.contains("no such flag"), "the server's last words are shown: {r}");
+    assert!(
+        r.contains("exited (exit status: 3) before accepting"),
+        "{r}"
+    );
+    assert!(
+        r.contains("no such flag"),
+        "the server's last words are shown: {r}"
+    );
     let r = reason(&report, "deaf");
     assert!(r.contains("never accepted on 127.0.0.1:"), "{r}");
     assert!(r.contains("within 1.5 s"), "{r}");
     let r = reason(&report, "garbage");
-    assert!(r.contains("answered wrongly: the echo came back different"), "{r}");
+    assert!(
+        r.contains("answered wrongly: the echo came back different"),
+        "{r}"
+    );
     assert!(r.contains("#garbage!"), "the wrong bytes are shown: {r}");
     let r = reason(&report, "silent");
     assert!(r.contains("no answer within"), "{r}");

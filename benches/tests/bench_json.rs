@@ -28,6 +28,7 @@ fn sample() -> Sample {
         ring_flags: None,
         steal_pct: 0.3,
         load_cpu_pct: 45.0,
+        others_on_server_cpus_pct: 2.5,
         warnings: vec!["UNRELIABLE: steal 7%".into()],
     }
 }
@@ -58,7 +59,7 @@ fn a_report_round_trips_through_json() {
                 server: "echo".into(),
                 round: 0,
                 perf_run: false,
-                outcome: Outcome::Ok(sample()),
+                outcome: Outcome::Ok(Box::new(sample())),
             },
             RunRecord {
                 group: 0,

@@ -34,14 +34,27 @@ fn echo_example() -> PathBuf {
 #[test]
 fn fixed_rate_holds_within_two_percent() {
     let echo = echo_example();
-    let spec = ServerSpec::parse(&format!("echo={} --addr 127.0.0.1:{{port}}", echo.display()))
-        .expect("spec");
+    let spec = ServerSpec::parse(&format!(
+        "echo={} --addr 127.0.0.1:{{port}}",
+        echo.display()
+    ))
+    .expect("spec");
     let variant = &spec.variants(&["epoll".into()])[0];
-    assert!(variant.coreloop, "the echo example is recognised as a coreloop program");
+    assert!(
+        variant.coreloop,
+        "the echo example is recognised as a coreloop program"
+    );
     let work = std::env::temp_dir().join(format!("coreloop-bench-rate-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
-    let srv = Server::start(variant, "127.0.0.1", 1, None, &work, Duration::from_secs(10))
-        .expect("the echo example starts");
+    let srv = Server::start(
+        variant,
+        "127.0.0.1",
+        1,
+        None,
+        &work,
+        Duration::from_secs(10),
+    )
+    .expect("the echo example starts");
 
     let rate = 4000;
     let case = Case {
@@ -57,9 +70,15 @@ fn fixed_rate_holds_within_two_percent() {
     srv.stop();
     let _ = std::fs::remove_dir_all(&work);
 
-    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [Event::Started, Event::Ended]);
+    assert_eq!(
+        rx.try_iter().collect::<Vec<_>>(),
+        [Event::Started, Event::Ended]
+    );
     assert!(r.failure.is_none(), "{:?}", r.failure);
-    assert_eq!(r.offered, 8000, "the schedule releases rate × secs requests");
+    assert_eq!(
+        r.offered, 8000,
+        "the schedule releases rate × secs requests"
+    );
     let sent_rate = r.sent_in_window as f64 / r.secs;
     let want = rate as f64;
     assert!(

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "coreloop-bench",
+    // A flag given twice takes the later value (the preset script passes defaults first).
+    args_override_self = true,
     about = "Drop-in reactor benchmarking for any TCP server: throughput, server CPU per op, \
              latency, syscalls, on io_uring and epoll, beside any other server.",
     after_help = "Examples:\n  \
@@ -48,7 +50,12 @@ pub struct Cli {
 
     /// Fixed-rate mode: offered operations per second (open loop), one case each.
     /// Without it the load runs at max throughput (closed loop).
-    #[arg(long = "rate", alias = "rates", value_delimiter = ',', value_name = "OPS_PER_SEC")]
+    #[arg(
+        long = "rate",
+        alias = "rates",
+        value_delimiter = ',',
+        value_name = "OPS_PER_SEC"
+    )]
     pub rates: Vec<u64>,
 
     /// Seconds of load per run.
@@ -144,7 +151,9 @@ impl Cli {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(format!("--{name} {v}: must be a positive number of seconds"))
+                Err(format!(
+                    "--{name} {v}: must be a positive number of seconds"
+                ))
             }
         };
         positive("secs", self.secs)?;
@@ -159,7 +168,9 @@ impl Cli {
             ("pipeline", &self.pipeline),
         ] {
             if list.contains(&0) {
-                return Err(format!("--{flag}: 0 is not allowed (every value must be at least 1)"));
+                return Err(format!(
+                    "--{flag}: 0 is not allowed (every value must be at least 1)"
+                ));
             }
         }
         if self.rates.contains(&0) {
@@ -222,7 +233,10 @@ impl Cli {
             .collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("two servers are named {:?}: names must differ", w[0]));
+            return Err(format!(
+                "two servers are named {:?}: names must differ",
+                w[0]
+            ));
         }
         let mut groups = groups;
         if let Some(b) = &self.baseline {

@@ -44,7 +44,9 @@ pub fn render(report: &Report, rounds: usize) -> String {
                 };
                 match res {
                     Ok(()) => body.push_str(&svg),
-                    Err(e) => body.push_str(&format!("<p>chart failed: {}</p>", esc(&e.to_string()))),
+                    Err(e) => {
+                        body.push_str(&format!("<p>chart failed: {}</p>", esc(&e.to_string())))
+                    }
                 }
                 body.push('\n');
             }
@@ -59,7 +61,16 @@ pub fn render(report: &Report, rounds: usize) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// One slot per server (a segmented `0..n` range has n + 1 slots; `0..n-1` has n).
+fn slots(
+    rows: &[&Summary],
+) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize> {
+    (0..rows.len().saturating_sub(1).max(1)).into_segmented()
 }
 
 fn label(rows: &[&Summary], v: &SegmentValue<usize>) -> String {
@@ -77,7 +88,7 @@ fn throughput_chart(root: &DrawingArea<SVGBackend, Shift>, rows: &[&Summary]) ->
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .build_cartesian_2d((0..rows.len()).into_segmented(), 0.0..top)?;
+        .build_cartesian_2d(slots(rows), 0.0..top)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -86,7 +97,10 @@ fn throughput_chart(root: &DrawingArea<SVGBackend, Shift>, rows: &[&Summary]) ->
         .draw()?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         let mut bar = Rectangle::new(
-            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.ops_med)],
+            [
+                (SegmentValue::Exact(i), 0.0),
+                (SegmentValue::Exact(i + 1), r.ops_med),
+            ],
             PALETTE[i % PALETTE.len()].filled(),
         );
         bar.set_margin(0, 0, 12, 12);
@@ -113,11 +127,14 @@ fn cpu_chart(root: &DrawingArea<SVGBackend, Shift>, rows: &[&Summary]) -> DrawRe
         .fold(0.01, f64::max)
         * 1.15;
     let mut chart = ChartBuilder::on(root)
-        .caption("server CPU per op (µs: user, system above)", ("sans-serif", 15))
+        .caption(
+            "server CPU per op (µs: user, system above)",
+            ("sans-serif", 15),
+        )
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .build_cartesian_2d((0..rows.len()).into_segmented(), 0.0..top)?;
+        .build_cartesian_2d(slots(rows), 0.0..top)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -132,9 +149,16 @@ fn cpu_chart(root: &DrawingArea<SVGBackend, Shift>, rows: &[&Summary]) -> DrawRe
                 (r.user_med, r.user_med + r.sys_med)
             };
             let c = PALETTE[i % PALETTE.len()];
-            let style = if lighter { c.mix(0.45).filled() } else { c.filled() };
+            let style = if lighter {
+                c.mix(0.45).filled()
+            } else {
+                c.filled()
+            };
             let mut bar = Rectangle::new(
-                [(SegmentValue::Exact(i), lo), (SegmentValue::Exact(i + 1), hi)],
+                [
+                    (SegmentValue::Exact(i), lo),
+                    (SegmentValue::Exact(i + 1), hi),
+                ],
                 style,
             );
             bar.set_margin(0, 0, 12, 12);
@@ -184,14 +208,19 @@ fn latency_chart(root: &DrawingArea<SVGBackend, Shift>, rows: &[&Summary]) -> Dr
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.2f64..4.1, (lo..hi).log_scale())?;
+        .build_cartesian_2d(0.0f64..4.3, (lo..hi).log_scale())?;
     chart
         .configure_mesh()
-        .x_labels(8)
+        // Whole nines: p90, p99, p99.9, p99.99 (the curves start at p50).
+        .x_labels(5)
         .x_label_formatter(&|x| {
-            let q = 100.0 * (1.0 - 10f64.powf(-x));
+            if *x < 0.5 {
+                return String::new();
+            }
+            let q = 100.0 * (1.0 - 10f64.powf(-x.round()));
             format!("p{}", (q * 100.0).round() / 100.0)
         })
+        .x_desc("percentile")
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
     for (i, (name, pts)) in curves.into_iter().enumerate() {

@@ -407,7 +407,10 @@ async fn open_loop(
 }
 
 fn closed(e: io::Error) -> Fail {
-    (FailKind::Closed, format!("the server closed the connection: {e}"))
+    (
+        FailKind::Closed,
+        format!("the server closed the connection: {e}"),
+    )
 }
 
 /// Reads and checks answers one at a time.
@@ -518,11 +521,15 @@ mod tests {
     fn http_answers_are_measured_and_garbage_is_named() {
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP";
         assert_eq!(http_answer_len(ok).unwrap(), Some(43));
-        assert_eq!(http_answer_len(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap(), None);
+        assert_eq!(
+            http_answer_len(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap(),
+            None
+        );
         let (k, m) = http_answer_len(b"garbage\n\n").unwrap_err();
         assert_eq!(k, FailKind::WrongAnswer);
         assert!(m.contains("not an HTTP answer"), "{m}");
-        let (_, m) = http_answer_len(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n").unwrap_err();
+        let (_, m) =
+            http_answer_len(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n").unwrap_err();
         assert!(m.contains("HTTP 500"), "{m}");
     }
 }

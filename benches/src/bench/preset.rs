@@ -36,7 +36,10 @@ pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
         let servers = [
             spec(
                 prefix,
-                format!("{} --addr {host}:{{port}} --cores {{cores}}", bin(coreloop)?),
+                format!(
+                    "{} --addr {host}:{{port}} --cores {{cores}}",
+                    bin(coreloop)?
+                ),
             )?,
             spec(
                 &format!("tokio-{prefix}-ct"),

@@ -87,9 +87,7 @@ fn page_size() -> u64 {
 /// Rescheduling interrupts (`RES` in `/proc/interrupts`) taken by the given CPUs, or by all.
 pub fn res_interrupts(cpus: Option<&[usize]>) -> Option<u64> {
     let text = fs::read_to_string("/proc/interrupts").ok()?;
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("RES:"))?;
+    let line = text.lines().find(|l| l.trim_start().starts_with("RES:"))?;
     let counts: Vec<u64> = line
         .split_whitespace()
         .skip(1)
@@ -115,6 +113,27 @@ pub fn steal_ticks() -> (u64, u64) {
     // user nice system idle iowait irq softirq steal [guest guest_nice, already in user]
     let total: u64 = f.iter().take(8).sum();
     (f.get(7).copied().unwrap_or(0), total)
+}
+
+/// User + system ticks spent on `cpus` (all CPUs if `None`) by everyone, from the
+/// `cpuN` lines of `/proc/stat` (interrupt time left out: loopback traffic lands there).
+pub fn cpu_busy_ticks(cpus: Option<&[usize]>) -> u64 {
+    let text = fs::read_to_string("/proc/stat").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(' ')?;
+            let n: usize = name.strip_prefix("cpu")?.parse().ok()?;
+            if cpus.is_some_and(|c| !c.contains(&n)) {
+                return None;
+            }
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            // user nice system
+            Some(f.iter().take(3).sum::<u64>())
+        })
+        .sum()
 }
 
 /// The header of every report.

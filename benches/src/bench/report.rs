@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub const STEAL_WARN_PCT: f64 = 5.0;
 /// The load generator's CPU above this share means it, not the server, may be the limit.
 pub const LOAD_SATURATED_PCT: f64 = 90.0;
+/// Other processes taking more than this share of the server CPUs skew its figures.
+pub const OTHERS_WARN_PCT: f64 = 10.0;
 
 /// Everything a session measured; `--json` writes it and [`Report::from_json`] reads it back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,7 +48,7 @@ pub struct RunRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
-    Ok(Sample),
+    Ok(Box<Sample>),
     Failed { reason: String },
 }
 
@@ -83,6 +85,10 @@ pub struct Sample {
     pub steal_pct: f64,
     /// The load generator's CPU over the window, in % of one CPU.
     pub load_cpu_pct: f64,
+    /// CPU time other processes took on the server CPUs over the window, in % of one CPU
+    /// (a machine shared with other work).
+    #[serde(default)]
+    pub others_on_server_cpus_pct: f64,
     pub warnings: Vec<String>,
 }
 
@@ -174,7 +180,7 @@ fn summarize_one(report: &Report, group: usize, case: &str, v: &Variant) -> Summ
     let mut perf_sys = None;
     for r in runs {
         match (&r.outcome, r.perf_run) {
-            (Outcome::Ok(s), false) => samples.push(s.clone()),
+            (Outcome::Ok(s), false) => samples.push(s.as_ref().clone()),
             (Outcome::Ok(s), true) => perf_sys = s.perf_syscalls_per_op,
             (Outcome::Failed { reason }, false) => failures.push(reason.clone()),
             (Outcome::Failed { .. }, true) => {}
@@ -189,7 +195,12 @@ fn summarize_one(report: &Report, group: usize, case: &str, v: &Variant) -> Summ
         notes.push(if samples.is_empty() {
             uniq.join(" | ")
         } else {
-            format!("{} of {} rounds failed: {}", failures.len(), failures.len() + samples.len(), uniq.join(" | "))
+            format!(
+                "{} of {} rounds failed: {}",
+                failures.len(),
+                failures.len() + samples.len(),
+                uniq.join(" | ")
+            )
         });
     }
     let reactor = samples.iter().find_map(|s| s.reactor.clone());
@@ -239,6 +250,12 @@ pub fn warnings(s: &Sample) -> Vec<String> {
             s.load_cpu_pct
         ));
     }
+    if s.others_on_server_cpus_pct > OTHERS_WARN_PCT {
+        w.push(format!(
+            "UNRELIABLE: other processes took {:.0}% of the server CPUs",
+            s.others_on_server_cpus_pct
+        ));
+    }
     if let Some(offered) = s.offered_per_sec {
         if s.sent_per_sec < 0.98 * offered {
             w.push(format!(
@@ -283,7 +300,9 @@ pub fn table(report: &Report, rounds: usize) -> String {
         if m.perf { "on (one extra run per server and case)" } else { "off or unavailable (syscalls/op (perf): n/a)" },
     ));
     t.push_str("| case | server | reactor | ops/s | min–max | ×base | user µs/op | sys µs/op | CPU ×base | p50 µs | p99 µs | p99.9 µs | syscalls/op (perf) | syscalls/op (coreloop) | RES irq/op | RSS KiB/conn | notes |\n");
-    t.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    t.push_str(
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
     for s in summarize(report) {
         let base = &report.groups[s.group].baseline;
         let is_base = &s.server == base;

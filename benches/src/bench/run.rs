@@ -22,7 +22,9 @@ pub fn run_session(plan: &Plan, command_line: Vec<String>) -> Report {
         PerfMode::Auto | PerfMode::On => {
             let ok = perf_works();
             if !ok && plan.perf == PerfMode::On {
-                eprintln!("coreloop-bench: perf stat cannot count syscalls here; syscalls/op (perf) will be n/a");
+                eprintln!(
+                    "coreloop-bench: perf stat cannot count syscalls here; syscalls/op (perf) will be n/a"
+                );
             }
             ok
         }
@@ -32,7 +34,11 @@ pub fn run_session(plan: &Plan, command_line: Vec<String>) -> Report {
     let _ = std::fs::create_dir_all(&work);
 
     let per_case = |g: &super::spec::Group| g.variants.len() * (plan.rounds + perf as usize);
-    let total: usize = plan.groups.iter().map(|g| g.cases.len() * per_case(g)).sum();
+    let total: usize = plan
+        .groups
+        .iter()
+        .map(|g| g.cases.len() * per_case(g))
+        .sum();
     let pb = ProgressBar::new(total as u64);
     pb.set_style(
         ProgressStyle::with_template("[{pos}/{len}] {wide_msg} ~{eta} left")
@@ -82,7 +88,7 @@ pub fn run_session(plan: &Plan, command_line: Vec<String>) -> Report {
                                 refused.insert(rk, reason.clone());
                             }
                             match o {
-                                Ok(s) => Outcome::Ok(s),
+                                Ok(s) => Outcome::Ok(Box::new(s)),
                                 Err(Failure::Start(r) | Failure::Run(r)) => {
                                     Outcome::Failed { reason: r }
                                 }
@@ -201,6 +207,7 @@ fn measure(
 
     // The window: sample everything at its start and its end.
     let started = matches!(rx.recv(), Ok(Event::Started));
+    let busy0 = procfs::cpu_busy_ticks(plan.server_cpus.as_deref());
     let (u0, res0, steal0, self0, t0) = (
         procfs::tree_usage(pid),
         procfs::res_interrupts(plan.server_cpus.as_deref()),
@@ -211,12 +218,11 @@ fn measure(
     let mut rss_loaded = None;
     if started {
         // Memory with every connection open, near the end of the window.
-        match rx.recv_timeout(Duration::from_secs_f64(case.secs * 0.8)) {
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                rss_loaded = Some(procfs::tree_usage(pid).rss_kib);
-                let _ = rx.recv();
-            }
-            _ => {}
+        if let Err(mpsc::RecvTimeoutError::Timeout) =
+            rx.recv_timeout(Duration::from_secs_f64(case.secs * 0.8))
+        {
+            rss_loaded = Some(procfs::tree_usage(pid).rss_kib);
+            let _ = rx.recv();
         }
     }
     let (u1, res1, steal1, self1, wall) = (
@@ -226,7 +232,10 @@ fn measure(
         procfs::self_ticks(),
         t0.elapsed().as_secs_f64(),
     );
-    let result = load.join().map_err(|_| "the load generator panicked".to_string())?;
+    let busy1 = procfs::cpu_busy_ticks(plan.server_cpus.as_deref());
+    let result = load
+        .join()
+        .map_err(|_| "the load generator panicked".to_string())?;
     let perf_count = perf_child.and_then(|c| stop_perf(c, &perf_out));
     let own1 = srv.coreloop_syscalls();
     let died = srv.exited();
@@ -246,10 +255,7 @@ fn measure(
         }
     }
     if result.ops == 0 {
-        return Err(format!(
-            "no answer within {:.1} s",
-            case.secs + 1.0
-        ));
+        return Err(format!("no answer within {:.1} s", case.secs + 1.0));
     }
 
     let ops = result.ops as f64;
@@ -288,6 +294,17 @@ fn measure(
         ring_flags,
         steal_pct: steal_d as f64 / all_d as f64 * 100.0,
         load_cpu_pct: (self1 - self0) as f64 * tick_us / 1e6 / wall.max(1e-9) * 100.0,
+        // Pinned: everything else on the server CPUs. Unpinned: everything but the
+        // server and the load, on all CPUs.
+        others_on_server_cpus_pct: {
+            let own = (u1.utime + u1.stime) - (u0.utime + u0.stime)
+                + if plan.server_cpus.is_none() {
+                    self1 - self0
+                } else {
+                    0
+                };
+            (busy1 - busy0).saturating_sub(own) as f64 * tick_us / 1e6 / wall.max(1e-9) * 100.0
+        },
         warnings: vec![],
     };
     s.warnings = warnings(&s);
@@ -303,7 +320,15 @@ fn measure(
 /// `perf_event_paranoid` and the tracefs mount).
 pub fn perf_works() -> bool {
     Command::new("perf")
-        .args(["stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", "/dev/null", "true"])
+        .args([
+            "stat",
+            "-x,",
+            "-e",
+            "raw_syscalls:sys_enter",
+            "-o",
+            "/dev/null",
+            "true",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

@@ -23,10 +23,9 @@ pub struct Server {
 /// A port nobody listens on now (bound and released; the race with other programs is
 /// accepted: a taken port shows as a server that failed to start).
 pub fn free_port(host: &str) -> Result<u16, String> {
-    let l = TcpListener::bind((host, 0)).map_err(|e| format!("finding a free port on {host}: {e}"))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+    let l =
+        TcpListener::bind((host, 0)).map_err(|e| format!("finding a free port on {host}: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
 impl Server {

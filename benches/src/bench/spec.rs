@@ -18,9 +18,9 @@ impl ServerSpec {
     /// Parses `NAME=COMMAND`: a name of letters, digits, `-`, `_` or `.`, and a command that
     /// names `{port}` (the tool picks the port and waits for it to accept).
     pub fn parse(s: &str) -> Result<ServerSpec, String> {
-        let (name, command) = s
-            .split_once('=')
-            .ok_or_else(|| format!("{s:?}: expected NAME=COMMAND, e.g. 'echo=./echo --port {{port}}'"))?;
+        let (name, command) = s.split_once('=').ok_or_else(|| {
+            format!("{s:?}: expected NAME=COMMAND, e.g. 'echo=./echo --port {{port}}'")
+        })?;
         let name = name.trim();
         let command = command.trim();
         if name.is_empty()
