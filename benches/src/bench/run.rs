@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 /// Runs the plan; `command_line` is recorded in the report.
 pub fn run_session(plan: &Plan, command_line: Vec<String>) -> Report {
     procfs::raise_fd_limit();
+    // The tool's own work (reading /proc, perf) stays off the server CPUs too.
+    if let Some(cpu) = plan.load_cpu {
+        let _ = procfs::pin_current_thread(&[cpu]);
+    }
     let perf = match plan.perf {
         PerfMode::Off => false,
         PerfMode::Auto | PerfMode::On => {
