@@ -26,6 +26,7 @@ fn sample() -> Sample {
         perf_syscalls_per_op: None,
         reactor: Some("uring".into()),
         ring_flags: None,
+        event_objects: Some("io_uring x2 (sq 256, cq 512)".into()),
         steal_pct: 0.3,
         load_cpu_pct: 45.0,
         others_on_server_cpus_pct: 2.5,

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::fs;
 
 /// CPU time (clock ticks) and resident memory (KiB) summed over a process tree.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TreeUsage {
     pub utime: u64,
     pub stime: u64,
     pub rss_kib: u64,
-    pub processes: usize,
+    pub pids: Vec<i32>,
 }
 
 struct Stat {
@@ -61,10 +61,72 @@ pub fn tree_usage(root: i32) -> TreeUsage {
             u.utime += s.utime;
             u.stime += s.stime;
             u.rss_kib += s.rss_pages * page_kib;
-            u.processes += 1;
+            u.pids.push(pid);
         }
     }
     u
+}
+
+/// What the kernel shows of the processes' event machinery, whatever the server prints:
+/// its io_uring instances (with their queue sizes and whether an SQPOLL thread runs, from
+/// `/proc/PID/fdinfo`) and epoll instances. E.g. `io_uring x2 (sq 256, cq 512)`,
+/// `epoll x1`. The ring's setup flags (SINGLE_ISSUER, DEFER_TASKRUN) are not shown there.
+pub fn event_objects(pids: &[i32]) -> Option<String> {
+    let (mut rings, mut epolls, mut sizes, mut sqpoll) = (0, 0, None, false);
+    for pid in pids {
+        let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for e in dir.flatten() {
+            let Ok(target) = fs::read_link(e.path()) else {
+                continue;
+            };
+            match target.to_string_lossy().as_ref() {
+                "anon_inode:[io_uring]" => {
+                    rings += 1;
+                    let info = fs::read_to_string(format!(
+                        "/proc/{pid}/fdinfo/{}",
+                        e.file_name().to_string_lossy()
+                    ))
+                    .unwrap_or_default();
+                    let field = |k: &str| {
+                        info.lines()
+                            .find_map(|l| l.strip_prefix(k))
+                            .map(|v| v.trim().to_string())
+                    };
+                    let mask = |k: &str| {
+                        field(k)
+                            .and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+                            .map(|m| m + 1)
+                    };
+                    if let (Some(sq), Some(cq)) = (mask("SqMask:"), mask("CqMask:")) {
+                        // The largest ring stands for the set (a probe ring may be small).
+                        if sizes.is_none_or(|(s, _)| sq > s) {
+                            sizes = Some((sq, cq));
+                        }
+                    }
+                    sqpoll |= field("SqThread:").is_some_and(|v| v != "-1");
+                }
+                "anon_inode:[eventpoll]" => epolls += 1,
+                _ => {}
+            }
+        }
+    }
+    let mut parts = vec![];
+    if rings > 0 {
+        let mut s = format!("io_uring x{rings}");
+        if let Some((sq, cq)) = sizes {
+            s.push_str(&format!(
+                " (sq {sq}, cq {cq}{})",
+                if sqpoll { ", sqpoll" } else { "" }
+            ));
+        }
+        parts.push(s);
+    }
+    if epolls > 0 {
+        parts.push(format!("epoll x{epolls}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// This process's own CPU ticks (the load generator's threads and the tool's).

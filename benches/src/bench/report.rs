@@ -82,6 +82,9 @@ pub struct Sample {
     /// The reactor the server said it ran.
     pub reactor: Option<String>,
     pub ring_flags: Option<String>,
+    /// The io_uring and epoll instances the server's processes held mid-run (from /proc).
+    #[serde(default)]
+    pub event_objects: Option<String>,
     pub steal_pct: f64,
     /// The load generator's CPU over the window, in % of one CPU.
     pub load_cpu_pct: f64,
@@ -123,6 +126,7 @@ pub struct Summary {
     pub coreloop_sys: Option<f64>,
     pub perf_sys: Option<f64>,
     pub reactor: Option<String>,
+    pub event_objects: Option<String>,
     pub ratio_ops: Option<f64>,
     pub ratio_cpu: Option<f64>,
     pub notes: Vec<String>,
@@ -231,6 +235,7 @@ fn summarize_one(report: &Report, group: usize, case: &str, v: &Variant) -> Summ
         coreloop_sys: med_opt(samples.iter().map(|s| s.coreloop_syscalls_per_op).collect()),
         perf_sys,
         reactor,
+        event_objects: samples.iter().find_map(|s| s.event_objects.clone()),
         ratio_ops: None,
         ratio_cpu: None,
         notes,
@@ -299,16 +304,16 @@ pub fn table(report: &Report, rounds: usize) -> String {
         if rounds == 1 { "" } else { "s" },
         if m.perf { "on (one extra run per server and case)" } else { "off or unavailable (syscalls/op (perf): n/a)" },
     ));
-    t.push_str("| case | server | reactor | ops/s | min–max | ×base | user µs/op | sys µs/op | CPU ×base | p50 µs | p99 µs | p99.9 µs | syscalls/op (perf) | syscalls/op (coreloop) | RES irq/op | RSS KiB/conn | notes |\n");
+    t.push_str("| case | server | reactor | ops/s | min–max | ×base | user µs/op | sys µs/op | CPU ×base | p50 µs | p99 µs | p99.9 µs | syscalls/op (perf) | syscalls/op (coreloop) | RES irq/op | RSS KiB/conn | event fds | notes |\n");
     t.push_str(
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n",
     );
     for s in summarize(report) {
         let base = &report.groups[s.group].baseline;
         let is_base = &s.server == base;
         if s.samples.is_empty() {
             t.push_str(&format!(
-                "| {} | {} | | FAILED | | | | | | | | | | | | | {} |\n",
+                "| {} | {} | | FAILED | | | | | | | | | | | | | | {} |\n",
                 s.case,
                 s.server,
                 s.notes.join("; ")
@@ -323,7 +328,7 @@ pub fn table(report: &Report, rounds: usize) -> String {
             }
         };
         t.push_str(&format!(
-            "| {} | {} | {} | {} | {}–{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {}–{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             s.case,
             s.server,
             s.reactor.as_deref().unwrap_or("-"),
@@ -341,6 +346,7 @@ pub fn table(report: &Report, rounds: usize) -> String {
             opt(s.coreloop_sys, 3),
             opt(s.res, 4),
             num(s.rss_per_conn, 1),
+            s.event_objects.as_deref().unwrap_or("-"),
             s.notes.join("; ")
         ));
     }

@@ -220,12 +220,15 @@ fn measure(
         Instant::now(),
     );
     let mut rss_loaded = None;
+    let mut event_objects = None;
     if started {
         // Memory with every connection open, near the end of the window.
         if let Err(mpsc::RecvTimeoutError::Timeout) =
             rx.recv_timeout(Duration::from_secs_f64(case.secs * 0.8))
         {
-            rss_loaded = Some(procfs::tree_usage(pid).rss_kib);
+            let mid = procfs::tree_usage(pid);
+            rss_loaded = Some(mid.rss_kib);
+            event_objects = procfs::event_objects(&mid.pids);
             let _ = rx.recv();
         }
     }
@@ -296,6 +299,7 @@ fn measure(
         perf_syscalls_per_op: perf_count.map(|n| n as f64 / ops),
         reactor,
         ring_flags,
+        event_objects,
         steal_pct: steal_d as f64 / all_d as f64 * 100.0,
         load_cpu_pct: (self1 - self0) as f64 * tick_us / 1e6 / wall.max(1e-9) * 100.0,
         // Pinned: everything else on the server CPUs. Unpinned: everything but the
