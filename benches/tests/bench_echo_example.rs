@@ -1,8 +1,9 @@
-//! The fixed-rate load holds its rate: against the echo example (which keeps up with a few
-//! thousand messages a second even in a debug build), the generator writes within 2% of
-//! the offered rate and every request is answered.
+//! coreloop-bench against the echo example: the fixed-rate load holds its rate (the echo
+//! example keeps up with a few thousand messages a second even in a debug build), and one
+//! `--server` line of a coreloop program runs on both reactors, each seen by the kernel.
 
 use coreloop_benches::bench::load::{self, Event};
+use coreloop_benches::bench::report::{Outcome, Report};
 use coreloop_benches::bench::server::Server;
 use coreloop_benches::bench::spec::{Case, LoadKind, ServerSpec};
 use std::path::PathBuf;
@@ -92,4 +93,42 @@ fn fixed_rate_holds_within_two_percent() {
         r.sent
     );
     assert_eq!(r.hist.len(), r.ops, "every answer has a latency");
+}
+
+#[test]
+fn one_coreloop_server_line_runs_on_both_reactors() {
+    let echo = echo_example();
+    let json =
+        std::env::temp_dir().join(format!("coreloop-bench-both-{}.json", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_coreloop-bench"))
+        .arg("--server")
+        .arg(format!("echo={} --addr 127.0.0.1:{{port}}", echo.display()))
+        .args([
+            "--secs", "0.5", "--rounds", "1", "--conns", "4", "--perf", "off", "--no-pin",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("run coreloop-bench");
+    assert!(out.status.success(), "{out:?}");
+    let report = Report::from_json(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let names: Vec<&str> = report.runs.iter().map(|r| r.server.as_str()).collect();
+    assert_eq!(names, ["echo-uring", "echo-epoll"]);
+    for (run, reactor, fd) in [
+        (&report.runs[0], "uring", "io_uring"),
+        (&report.runs[1], "epoll", "epoll"),
+    ] {
+        let Outcome::Ok(s) = &run.outcome else {
+            panic!("{} failed: {:?}", run.server, run.outcome);
+        };
+        assert_eq!(s.reactor.as_deref(), Some(reactor), "the server's own word");
+        let fds = s.event_objects.as_deref().unwrap_or_default();
+        assert!(
+            fds.starts_with(fd),
+            "{}: the kernel's view: {fds:?}",
+            run.server
+        );
+        assert!(s.ops > 0 && s.coreloop_syscalls_per_op.is_some(), "{s:?}");
+    }
 }
