@@ -304,6 +304,32 @@ pub fn table(report: &Report, rounds: usize) -> String {
         if rounds == 1 { "" } else { "s" },
         if m.perf { "on (one extra run per server and case)" } else { "off or unavailable (syscalls/op (perf): n/a)" },
     ));
+    let samples: Vec<&Sample> = report
+        .runs
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Ok(s) if !r.perf_run => Some(s.as_ref()),
+            _ => None,
+        })
+        .collect();
+    if !samples.is_empty() {
+        let steal = median(samples.iter().map(|s| s.steal_pct).collect());
+        let steal_max = samples.iter().map(|s| s.steal_pct).fold(0.0, f64::max);
+        let others = median(
+            samples
+                .iter()
+                .map(|s| s.others_on_server_cpus_pct)
+                .collect(),
+        );
+        let unreliable = samples
+            .iter()
+            .filter(|s| s.warnings.iter().any(|w| w.starts_with("UNRELIABLE")))
+            .count();
+        t.push_str(&format!(
+            "steal during the runs: median {steal:.1}%, max {steal_max:.1}%; other processes on the server CPUs: median {others:.0}%; {unreliable} of {} runs marked UNRELIABLE\n\n",
+            samples.len()
+        ));
+    }
     t.push_str("| case | server | reactor | ops/s | min–max | ×base | user µs/op | sys µs/op | CPU ×base | p50 µs | p99 µs | p99.9 µs | syscalls/op (perf) | syscalls/op (coreloop) | RES irq/op | RSS KiB/conn | event fds | notes |\n");
     t.push_str(
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n",
