@@ -184,7 +184,7 @@ impl Cli {
                 return Err(format!("--reactors {r:?}: expected uring and/or epoll"));
             }
         }
-        let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let nproc = super::procfs::online_cpus();
         let (server_cpus, load_cpu) = if self.no_pin {
             (None, None)
         } else {

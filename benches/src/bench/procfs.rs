@@ -224,7 +224,7 @@ impl Machine {
             kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map_or("unknown".into(), |s| s.trim().to_string()),
             cpu_model,
-            vcpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            vcpus: online_cpus(),
             server_cpus,
             load_cpu,
             perf,
@@ -233,6 +233,13 @@ impl Machine {
                 .map_or(0, |d| d.as_secs()),
         }
     }
+}
+
+/// The machine's online CPUs (not the calling thread's affinity, which pinning narrows).
+pub fn online_cpus() -> usize {
+    // SAFETY: sysconf takes no pointers.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 { n as usize } else { 1 }
 }
 
 /// Pins the calling thread (and what it later spawns) to `cpus`.

@@ -53,7 +53,7 @@ pub enum Outcome {
 }
 
 /// What one run measured. Per-op figures divide by answered operations.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     pub ops: u64,
     pub secs: f64,
@@ -213,10 +213,7 @@ fn summarize_one(report: &Report, group: usize, case: &str, v: &Variant) -> Summ
     {
         notes.push(format!("asked for {asked}, ran {ran}"));
     }
-    let mut warned: Vec<String> = samples.iter().flat_map(|s| s.warnings.clone()).collect();
-    warned.sort();
-    warned.dedup();
-    notes.extend(warned);
+    notes.extend(merge_warnings(&samples));
     Summary {
         group,
         case: case.to_string(),
@@ -241,6 +238,51 @@ fn summarize_one(report: &Report, group: usize, case: &str, v: &Variant) -> Summ
         notes,
         samples,
     }
+}
+
+/// The rounds' warnings, one note per kind: `UNRELIABLE: steal 7–12% (2 of 3 rounds)`.
+fn merge_warnings(samples: &[Sample]) -> Vec<String> {
+    // A warning's kind is its text without its numbers; its figure is its first number.
+    let kind = |w: &str| -> String {
+        w.chars()
+            .filter(|c| !c.is_ascii_digit() && *c != '.')
+            .collect()
+    };
+    let figure = |w: &str| -> Option<(usize, usize, f64)> {
+        let start = w.find(|c: char| c.is_ascii_digit())?;
+        let len = w[start..]
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(w.len() - start);
+        Some((start, start + len, w[start..start + len].parse().ok()?))
+    };
+    let mut kinds: Vec<(String, Vec<&str>)> = vec![];
+    for w in samples.iter().flat_map(|s| &s.warnings) {
+        let k = kind(w);
+        match kinds.iter_mut().find(|(x, _)| *x == k) {
+            Some((_, v)) => v.push(w),
+            None => kinds.push((k, vec![w])),
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|(_, ws)| {
+            let first = ws[0];
+            let text = match figure(first) {
+                Some((a, b, _)) if ws.len() > 1 => {
+                    let figs: Vec<f64> = ws.iter().filter_map(|w| figure(w).map(|f| f.2)).collect();
+                    let lo = figs.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = figs.iter().copied().fold(0.0, f64::max);
+                    if lo == hi {
+                        first.to_string()
+                    } else {
+                        format!("{}{lo}–{hi}{}", &first[..a], &first[b..])
+                    }
+                }
+                _ => first.to_string(),
+            };
+            format!("{text} ({} of {} rounds)", ws.len(), samples.len())
+        })
+        .collect()
 }
 
 /// Warnings for one sample: steal, a saturated load generator, a schedule not kept.
@@ -377,4 +419,32 @@ pub fn table(report: &Report, rounds: usize) -> String {
         ));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_merge_into_one_note_per_kind_with_their_range() {
+        let with = |w: &[&str]| Sample {
+            warnings: w.iter().map(|s| s.to_string()).collect(),
+            ..Sample::default()
+        };
+        let samples = [
+            with(&["UNRELIABLE: other processes took 47% of the server CPUs"]),
+            with(&[
+                "UNRELIABLE: other processes took 73% of the server CPUs",
+                "UNRELIABLE: steal 7%",
+            ]),
+            with(&[]),
+        ];
+        assert_eq!(
+            merge_warnings(&samples),
+            [
+                "UNRELIABLE: other processes took 47–73% of the server CPUs (2 of 3 rounds)",
+                "UNRELIABLE: steal 7% (1 of 3 rounds)",
+            ]
+        );
+    }
 }
