@@ -8,6 +8,6 @@
 pub use coreloop_examples_support::args;
 pub use coreloop_examples_support::http_proto as http;
 
-pub mod measure;
+pub mod bench;
 
 pub mod tokio_server;
