@@ -43,3 +43,8 @@
 pub use coreloop_fs as fs;
 pub use coreloop_net as net;
 pub use coreloop_runtime::*;
+
+/// Adapters from coreloop streams to the poll-based I/O traits (`tokio::io`, `futures::io`,
+/// `hyper::rt`), behind the features `tokio-io`, `futures-io` and `hyper`.
+#[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+pub use coreloop_compat as compat;
