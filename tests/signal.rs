@@ -108,6 +108,9 @@ fn sigkill_is_refused(_: ReactorKind) {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
 
+/// One test body, run once per reactor.
+type Case = fn(ReactorKind);
+
 fn main() {
     signal::block(&[
         SignalKind::user_defined1(),
@@ -116,7 +119,7 @@ fn main() {
         SignalKind::hangup(),
     ])
     .expect("blocking the test signals");
-    let cases: [(&str, fn(ReactorKind)); 5] = [
+    let cases: [(&str, Case); 5] = [
         (
             "a_raised_signal_reaches_its_listener",
             a_raised_signal_reaches_its_listener,

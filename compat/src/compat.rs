@@ -138,14 +138,21 @@ impl<S: ReadSource> Compat<S> {
         }
     }
 
+    /// The buffered bytes, reading more first if there are none: empty at end of stream.
+    /// With [`Compat::consume`], the `AsyncBufRead` pair without any feature.
+    pub fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        ready!(self.poll_fill(cx, 0))?;
+        Poll::Ready(Ok(self.read_buffer()))
+    }
+
     /// Marks `n` bytes of [`Compat::read_buffer`] as handed out.
-    pub(crate) fn consume(&mut self, n: usize) {
+    pub fn consume(&mut self, n: usize) {
         self.reader.pos = (self.reader.pos + n).min(self.reader.buf.len());
     }
 
     /// Reads into `out`, copying at most `out.len()` bytes; `Ok(0)` is end of stream (or an
-    /// empty `out`).
-    pub(crate) fn poll_read_slice(
+    /// empty `out`). The read in flight stays in the adapter if this returns pending.
+    pub fn poll_read_slice(
         &mut self,
         cx: &mut Context<'_>,
         out: &mut [u8],
@@ -209,7 +216,7 @@ impl<S: WriteSink> Compat<S> {
 
     /// Accepts bytes from `bufs` (in order) into the staging buffer and starts writing them.
     /// Ready with the count accepted; pending only while the stage is full.
-    pub(crate) fn poll_write_vectored(
+    pub fn poll_write_vectored(
         &mut self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
@@ -247,16 +254,12 @@ impl<S: WriteSink> Compat<S> {
     }
 
     /// Accepts bytes from `buf`; see [`Compat::poll_write_vectored`].
-    pub(crate) fn poll_write(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.poll_write_vectored(cx, &[IoSlice::new(buf)])
     }
 
     /// Ready once every accepted byte is written, with the first error since the last call.
-    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Some(e) = self.writer.error.take() {
             return Poll::Ready(Err(e));
         }
@@ -265,7 +268,7 @@ impl<S: WriteSink> Compat<S> {
 
     /// Flushes, then shuts the write side down. A peer that already reset the connection
     /// (`ENOTCONN`) counts as shut down.
-    pub(crate) fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    pub fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.writer.shutdown.is_none() {
             ready!(self.poll_flush(cx))?;
             self.writer.shutdown = Some(S::shutdown_owned(self.io.clone()));

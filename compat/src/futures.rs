@@ -4,7 +4,7 @@ use crate::{Compat, ReadSource, WriteSink};
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 impl<S: ReadSource> AsyncRead for Compat<S> {
     fn poll_read(
@@ -18,9 +18,7 @@ impl<S: ReadSource> AsyncRead for Compat<S> {
 
 impl<S: ReadSource> AsyncBufRead for Compat<S> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        ready!(this.poll_fill(cx, 0))?;
-        Poll::Ready(Ok(this.read_buffer()))
+        self.get_mut().poll_fill_buf(cx)
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {

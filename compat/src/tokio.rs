@@ -27,9 +27,7 @@ impl<S: ReadSource> AsyncRead for Compat<S> {
 
 impl<S: ReadSource> AsyncBufRead for Compat<S> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        ready!(this.poll_fill(cx, 0))?;
-        Poll::Ready(Ok(this.read_buffer()))
+        self.get_mut().poll_fill_buf(cx)
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
