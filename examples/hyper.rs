@@ -4,7 +4,7 @@
 //! protocols apart by the connection preface.
 //!
 //! ```text
-//! cargo run --release --example hyper --features hyper -- --addr 127.0.0.1:3000 --cores 2 --reactor uring
+//! cargo run --release --example hyper -- --addr 127.0.0.1:3000 --cores 2 --reactor uring
 //! curl http://127.0.0.1:3000/
 //! curl --http2-prior-knowledge http://127.0.0.1:3000/
 //! curl --data-binary @some-file http://127.0.0.1:3000/echo
@@ -15,10 +15,10 @@
 //! (every core by default), `--reactor uring|epoll|auto`.
 
 use bytes::Bytes;
-use coreloop::compat::Compat;
-use coreloop::compat::hyper::{CoreExecutor, CoreTimer};
 use coreloop::net::TcpListener;
 use coreloop::{ReactorKind, Runtime};
+use coreloop_compat::Compat;
+use coreloop_compat::hyper::{CoreExecutor, CoreTimer};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;

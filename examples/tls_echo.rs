@@ -5,7 +5,7 @@
 //! `curl -k` gets an answer.
 //!
 //! ```text
-//! cargo run --release --example tls_echo --features tokio-io -- --addr 127.0.0.1:4433
+//! cargo run --release --example tls_echo -- --addr 127.0.0.1:4433
 //! curl -k https://127.0.0.1:4433/
 //! openssl s_client -connect 127.0.0.1:4433 -quiet     # then type lines: they come back
 //! ```
@@ -13,9 +13,9 @@
 //! Flags: `--addr` (127.0.0.1:4433), `--cores N` (every core by default),
 //! `--reactor uring|epoll|auto`.
 
-use coreloop::compat::Compat;
 use coreloop::net::TcpListener;
 use coreloop::{ReactorKind, Runtime};
+use coreloop_compat::Compat;
 use std::io;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -4,10 +4,10 @@
 //! protocol.
 
 use bytes::Bytes;
-use coreloop::compat::Compat;
-use coreloop::compat::hyper::{CoreExecutor, CoreTimer};
 use coreloop::net::{TcpListener, TcpStream};
 use coreloop::reactor_test;
+use coreloop_compat::Compat;
+use coreloop_compat::hyper::{CoreExecutor, CoreTimer};
 use http_body_util::{BodyExt, Either, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;

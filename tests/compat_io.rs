@@ -1,11 +1,11 @@
-//! The compat adapter (`coreloop::compat::Compat`) through the tokio-io and futures-io traits,
+//! The compat adapter (`coreloop_compat::Compat`) through the tokio-io and futures-io traits,
 //! on both reactors: bytes arrive whole and in order whatever buffers the caller lends, a
 //! caller may poll and drop, write errors surface on flush, shutdown after a peer reset is
 //! Ok, and under injected faults (EINTR, EAGAIN, short counts) no byte is lost or repeated.
 
-use coreloop::compat::Compat;
 use coreloop::net::{TcpListener, TcpStream, UnixStream};
 use coreloop::reactor_test;
+use coreloop_compat::Compat;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::{Pin, pin};
@@ -263,4 +263,12 @@ reactor_test! {
         std::fs::remove_file(&path).unwrap();
         assert!(got == data, "file bytes differ");
     }
+}
+
+/// The facade re-exports the adapter as `coreloop::compat` under its features (checked when
+/// this file compiles with them, as `cargo test --all-features` does).
+#[cfg(all(feature = "tokio-io", feature = "futures-io"))]
+#[allow(dead_code)]
+fn facade_reexports_the_adapter(c: coreloop::compat::Compat<TcpStream>) -> Compat<TcpStream> {
+    c
 }

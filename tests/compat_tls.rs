@@ -2,9 +2,9 @@
 //! provider, a self-signed certificate made by rcgen) on coreloop exchange 1 MiB in both
 //! directions and close cleanly (close_notify both ways).
 
-use coreloop::compat::Compat;
 use coreloop::net::{TcpListener, TcpStream};
 use coreloop::reactor_test;
+use coreloop_compat::Compat;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
