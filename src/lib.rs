@@ -58,3 +58,5 @@ pub use coreloop_macros::test;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+
+pub mod cross_core;

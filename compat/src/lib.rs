@@ -24,9 +24,10 @@
 //!
 //! One `memcpy` per read and per write (kernel ↔ adapter buffer ↔ caller buffer), and one
 //! boxed op future per operation (the op futures of coreloop's streams are unnameable `async`
-//! blocks). Reads are sized by the caller's buffer, clamped to 4–64 KiB; writes stage up to
-//! 64 KiB and are coalesced, so a caller that writes in small pieces makes fewer syscalls than
-//! it would on tokio. For code you write yourself — a protocol loop, a proxy, a file server —
+//! blocks). Reads are sized by the caller's buffer, clamped to 4–64 KiB. A write goes to the
+//! kernel at once if none is in flight; bytes written while one is in flight are staged (up to
+//! 64 KiB) and go out together when it completes. As on tokio, write a response in one piece
+//! (or through a `BufWriter`) and set `TCP_NODELAY` for request/response protocols. For code you write yourself — a protocol loop, a proxy, a file server —
 //! use coreloop's owned-buffer methods (`stream.read(buf)`, `write_all`, pooled reads): they
 //! hand the buffer to the kernel with no copy. Use the adapter for the ecosystem: hyper,
 //! tokio-rustls, tokio-util codecs, anything that takes `AsyncRead + AsyncWrite`.
