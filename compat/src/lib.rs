@@ -27,7 +27,13 @@
 //! blocks). Reads are sized by the caller's buffer, clamped to 4–64 KiB. A write goes to the
 //! kernel at once if none is in flight; bytes written while one is in flight are staged (up to
 //! 64 KiB) and go out together when it completes. As on tokio, write a response in one piece
-//! (or through a `BufWriter`) and set `TCP_NODELAY` for request/response protocols. For code you write yourself — a protocol loop, a proxy, a file server —
+//! (or through a `BufWriter`) and set `TCP_NODELAY` for request/response protocols.
+//!
+//! Measured with `cargo run --release --example compat_cost -- --reactor uring|epoll` (one
+//! core, Unix socket pair, on a busy 2-vCPU VM, so within noise): 1 GiB in 64 KiB pieces took
+//! 0.6–1.2x the native time (the staged write overlaps the next copy), a 64-byte ping-pong
+//! 0.8–1.35x. The copy is not what bounds these; the boxed op per operation and the extra
+//! poll are visible only in instruction counts. For code you write yourself — a protocol loop, a proxy, a file server —
 //! use coreloop's owned-buffer methods (`stream.read(buf)`, `write_all`, pooled reads): they
 //! hand the buffer to the kernel with no copy. Use the adapter for the ecosystem: hyper,
 //! tokio-rustls, tokio-util codecs, anything that takes `AsyncRead + AsyncWrite`.
