@@ -40,6 +40,9 @@ fn server() -> SocketAddr {
     coreloop::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
+            // As HTTP servers do: no Nagle delay behind a short write (the fault plan makes
+            // many), which would otherwise wait for the peer's delayed ACK.
+            stream.set_nodelay(true).unwrap();
             coreloop::spawn(async move {
                 let mut server = auto::Builder::new(CoreExecutor);
                 server.http1().timer(CoreTimer);
@@ -52,6 +55,12 @@ fn server() -> SocketAddr {
         }
     });
     addr
+}
+
+async fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
 }
 
 /// Byte `i` of the big body.
@@ -92,7 +101,7 @@ async fn text(res: Response<Incoming>) -> String {
 reactor_test! {
     async fn http1_keep_alive_1000_requests_and_16mib_stream() {
         let addr = server();
-        let io = Compat::new(TcpStream::connect(addr).await.unwrap());
+        let io = Compat::new(connect(addr).await);
         let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
         coreloop::spawn(conn);
         for i in 0..REQUESTS {
@@ -115,7 +124,7 @@ reactor_test! {
 reactor_test! {
     async fn http2_multiplexed_1000_requests_and_16mib_stream() {
         let addr = server();
-        let io = Compat::new(TcpStream::connect(addr).await.unwrap());
+        let io = Compat::new(connect(addr).await);
         let (sender, conn) = hyper::client::conn::http2::Builder::new(CoreExecutor)
             .timer(CoreTimer)
             .handshake(io)
