@@ -1,6 +1,6 @@
 //! hyper's runtime traits on coreloop: `hyper::rt::{Read, Write}` for [`Compat`], an
-//! [`Executor`](hyper::rt::Executor) that spawns on the current core, and a
-//! [`Timer`](hyper::rt::Timer) whose sleeps are `Send + Sync` without any `unsafe`.
+//! [`Executor`] that spawns on the current core, and a
+//! [`Timer`] whose sleeps are `Send + Sync` without any `unsafe`.
 //!
 //! A hyper server on one core:
 //!

@@ -278,3 +278,111 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    // Not a glob: this crate's own `test` attribute would shadow the built-in one.
+    use super::{TokenStream2, expand_main, expand_test};
+    use quote::quote;
+
+    fn main_err(args: TokenStream2, item: TokenStream2) -> String {
+        expand_main(args, item)
+            .expect_err("expansion should be refused")
+            .to_string()
+    }
+
+    fn test_err(args: TokenStream2, item: TokenStream2) -> String {
+        expand_test(args, item)
+            .expect_err("expansion should be refused")
+            .to_string()
+    }
+
+    #[test]
+    fn main_refuses_what_it_cannot_run() {
+        let f = quote!(
+            async fn main() {}
+        );
+        assert!(
+            main_err(
+                quote!(),
+                quote!(
+                    fn main() {}
+                )
+            )
+            .contains("needs an `async fn`")
+        );
+        assert!(main_err(quote!(cores = 0), f.clone()).contains("at least 1"));
+        assert!(main_err(quote!(cores = "some"), f.clone()).contains("integer literal or"));
+        assert!(main_err(quote!(reactor = "kqueue"), f.clone()).contains("\"uring\", \"epoll\""));
+        assert!(main_err(quote!(pin = 1), f.clone()).contains("true or false"));
+        assert!(main_err(quote!(threads = 2), f).contains("unknown argument `threads`"));
+    }
+
+    #[test]
+    fn test_refuses_what_it_cannot_run() {
+        assert!(
+            test_err(
+                quote!(),
+                quote!(
+                    fn t() {}
+                )
+            )
+            .contains("needs an `async fn`")
+        );
+        assert!(
+            test_err(
+                quote!(),
+                quote!(
+                    async fn t(x: u8) {}
+                )
+            )
+            .contains("no arguments")
+        );
+        assert!(
+            test_err(
+                quote!(reactor = "auto"),
+                quote!(
+                    async fn t() {}
+                )
+            )
+            .contains("\"uring\" or \"epoll\"")
+        );
+    }
+
+    #[test]
+    fn test_expands_to_a_module_with_both_reactors() {
+        let out = expand_test(
+            quote!(),
+            quote!(
+                async fn round_trip() {}
+            ),
+        )
+        .unwrap();
+        let s = out.to_string();
+        assert!(s.contains("mod round_trip"), "{s}");
+        assert!(
+            s.contains("fn uring") && s.contains("ReactorKind :: Uring"),
+            "{s}"
+        );
+        assert!(
+            s.contains("fn epoll") && s.contains("ReactorKind :: Epoll"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn main_with_cores_runs_on_every_core() {
+        let f = quote!(
+            async fn main() {}
+        );
+        let one = expand_main(quote!(), f.clone()).unwrap().to_string();
+        assert!(one.contains("block_on"), "{one}");
+        let many = expand_main(quote!(cores = 4, pin = true), f)
+            .unwrap()
+            .to_string();
+        assert!(
+            many.contains(". run (") && many.contains("combine"),
+            "{many}"
+        );
+    }
+}
