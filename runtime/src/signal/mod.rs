@@ -26,6 +26,10 @@
 //!   program whose only thread is the one core, but not for signals sent to a process with
 //!   other threads that do not block them.
 //!
+//! One limit: a listener dropped at the very moment its read takes a signal from the signalfd
+//! (on io_uring, the read completes while being cancelled) loses that one delivery for every
+//! listener. Keep listeners for the life of what they guard, as a shutdown listener is.
+//!
 //! A blocked signal stays blocked after the listeners are dropped (it is then read and
 //! counted by any later listener's signalfd read, or stays pending): unblocking is the
 //! program's choice, as it is the program's choice to block.
