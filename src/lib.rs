@@ -43,3 +43,20 @@
 pub use coreloop_fs as fs;
 pub use coreloop_net as net;
 pub use coreloop_runtime::*;
+
+/// Adapters from coreloop streams to the poll-based I/O traits (`tokio::io`, `futures::io`,
+/// `hyper::rt`), behind the features `tokio-io`, `futures-io` and `hyper`.
+#[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+pub use coreloop_compat as compat;
+
+/// Runs an `async fn main` on a coreloop runtime: `#[coreloop::main(cores = 4, reactor =
+/// "uring", pin = true)]`. See [`coreloop_macros::main`].
+pub use coreloop_macros::main;
+/// Runs an `async fn` test once on io_uring and once on epoll. See [`coreloop_macros::test`].
+pub use coreloop_macros::test;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub mod cross_core;

@@ -16,6 +16,7 @@
 //!   (`read_exact`, `write_all`) come from `coreloop_runtime::io`.
 
 mod dir;
+mod exists;
 mod file;
 mod functions;
 mod metadata;
@@ -24,6 +25,7 @@ mod path;
 pub mod positional;
 
 pub use dir::{create_dir, create_dir_all, remove_dir};
+pub use exists::try_exists;
 pub use file::File;
 pub use functions::{copy, metadata, read, remove_file, rename, symlink_metadata, write};
 pub use metadata::{FileType, Metadata, Permissions};

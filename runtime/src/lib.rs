@@ -6,6 +6,7 @@ pub mod executor;
 pub mod io;
 pub mod op;
 pub mod reactor;
+pub mod signal;
 pub mod sys;
 #[doc(hidden)]
 pub mod testing;

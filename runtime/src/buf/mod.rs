@@ -9,6 +9,8 @@
 //! into (reads, receives). Both promise a pointer that stays put while the value is moved,
 //! which is why they are `unsafe` to implement.
 
+#[cfg(feature = "bytes")]
+mod bytes;
 mod slice;
 
 pub use slice::Slice;
