@@ -91,10 +91,10 @@ reactor_test! {
     async fn tokio_io_under_faults_keeps_every_byte() {
         #[cfg(feature = "fault-injection")]
         let (_plan, before) = {
-            use coreloop::sys::fault::{Action, Plan, Rule, injected};
-            use coreloop::sys::{Errno, nr};
+            use coreloop::unstable::sys::fault::{Action, Plan, Rule, injected};
+            use coreloop::unstable::sys::{Errno, nr};
             let io = [nr::READ, nr::WRITE, nr::SENDTO, nr::RECVFROM, nr::READV, nr::WRITEV];
-            let plan = Plan::new(coreloop::sys::fault::seed_from_env())
+            let plan = Plan::new(coreloop::unstable::sys::fault::seed_from_env())
                 .rule(Rule::new(&io, Action::Fail(Errno::EINTR)).probability(0.15))
                 .rule(Rule::new(&io, Action::Fail(Errno::EAGAIN)).probability(0.1))
                 .rule(Rule::new(&io, Action::Short).probability(0.3))
@@ -104,7 +104,7 @@ reactor_test! {
         let (a, b) = tcp_pair().await;
         one_way(Compat::new(a), Compat::new(b), pattern(1 << 20)).await;
         #[cfg(feature = "fault-injection")]
-        assert!(coreloop::sys::fault::injected() > before, "the plan injected no fault");
+        assert!(coreloop::unstable::sys::fault::injected() > before, "the plan injected no fault");
     }
 }
 

@@ -8,9 +8,9 @@
 
 use coreloop::signal::unix::{SignalKind, signal};
 use coreloop::signal::{self, ctrl_c};
-use coreloop::sys::sched::{getpid, gettid};
-use coreloop::sys::signal::{kill, tgkill};
 use coreloop::time::timeout;
+use coreloop::unstable::sys::sched::{getpid, gettid};
+use coreloop::unstable::sys::signal::{kill, tgkill};
 use coreloop::{ReactorKind, Runtime};
 use std::sync::Barrier;
 use std::time::Duration;

@@ -6,7 +6,6 @@
 
 use coreloop_runtime::op::nop::Nop;
 use coreloop_runtime::reactor::Op;
-use coreloop_runtime::sys::arch::{self, nr};
 use coreloop_runtime::{ReactorKind, Runtime, spawn, spawn_on, time, yield_now};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::future::Future;
@@ -108,8 +107,7 @@ fn reactors(c: &mut Criterion) {
 
 fn syscalls(c: &mut Criterion) {
     c.bench_function("getpid: coreloop raw syscall", |b| {
-        // SAFETY: getpid takes no arguments and touches no memory.
-        b.iter(|| black_box(unsafe { arch::syscall0(nr::GETPID) }))
+        b.iter(|| black_box(coreloop_runtime::sys::sched::getpid()))
     });
     c.bench_function("getpid: libc::syscall", |b| {
         // SAFETY: as above.

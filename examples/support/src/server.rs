@@ -9,9 +9,9 @@
 use crate::args::Args;
 use crate::shutdown::{Either, Shutdown, select};
 use coreloop::net::{TcpListener, TcpStream};
-use coreloop::op::{Position, SharedFd, read::Read};
-use coreloop::reactor::Op;
-use coreloop::sys::signal::{self, SIG_BLOCK, SIGINT, SIGTERM, SIGUSR1, SigSet};
+use coreloop::unstable::op::{Position, SharedFd, read::Read};
+use coreloop::unstable::reactor::Op;
+use coreloop::unstable::sys::signal::{self, SIG_BLOCK, SIGINT, SIGTERM, SIGUSR1, SigSet};
 use coreloop::{ReactorKind, ReactorStats, Runtime};
 use std::cell::Cell;
 use std::future::Future;

@@ -10,7 +10,7 @@
 //! This module depends on nothing but `core` and `std`'s plain types (no libc).
 
 pub mod addr;
-pub mod arch;
+mod arch;
 mod call;
 pub mod epoll;
 pub mod errno;
@@ -30,10 +30,11 @@ pub mod uring;
 
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+#[cfg(not(feature = "fault-injection"))]
+mod fault_off;
 pub(crate) use fault::{inherit_plan, last_call_injected, uring_op_fault};
 #[cfg(not(feature = "fault-injection"))]
-#[path = "fault_off.rs"]
-mod fault;
+use fault_off as fault;
 
 pub use arch::nr;
 

@@ -8,6 +8,29 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::task::Waker;
 
+/// What an epoll event carries: the descriptor's number and the generation of its
+/// registration, so an event for a number that has since been registered again (a closed
+/// descriptor whose number was reused) is recognised and dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct FdToken {
+    fd: u32,
+    generation: u32,
+}
+
+impl FdToken {
+    /// As the event's 64-bit data.
+    pub(super) fn to_data(self) -> u64 {
+        self.fd as u64 | (self.generation as u64) << 32
+    }
+
+    pub(super) fn from_data(data: u64) -> FdToken {
+        FdToken {
+            fd: data as u32,
+            generation: (data >> 32) as u32,
+        }
+    }
+}
+
 const READABLE: u8 = 1;
 const WRITABLE: u8 = 2;
 
@@ -126,7 +149,11 @@ impl IoStates {
         if self.by_fd[i].is_none() {
             self.next_generation = self.next_generation.wrapping_add(1);
             let generation = self.next_generation;
-            let data = fd as u32 as u64 | (generation as u64) << 32;
+            let data = FdToken {
+                fd: fd as u32,
+                generation,
+            }
+            .to_data();
             let events = ep::EPOLLIN | ep::EPOLLOUT | ep::EPOLLRDHUP | ep::EPOLLET;
             stats.reactor_syscalls += 1;
             let always_ready = match ep::epoll_ctl(epfd, ep::EPOLL_CTL_ADD, fd, events, data) {
@@ -163,12 +190,11 @@ impl IoStates {
 
     /// Applies one epoll event.
     pub(super) fn dispatch(&mut self, data: u64, events: u32, wakeups: &mut Vec<Waker>) {
-        let fd = (data & 0xffff_ffff) as u32 as usize;
-        let generation = (data >> 32) as u32;
-        let Some(Some(state)) = self.by_fd.get_mut(fd) else {
+        let token = FdToken::from_data(data);
+        let Some(Some(state)) = self.by_fd.get_mut(token.fd as usize) else {
             return;
         };
-        if state.generation != generation {
+        if state.generation != token.generation {
             return;
         }
         state.tick = state.tick.wrapping_add(1);
