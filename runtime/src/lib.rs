@@ -1,5 +1,33 @@
 //! coreloop-runtime: the per-core executor, the operation model, timers, the io_uring and
-//! epoll reactors, and the raw syscall layer they stand on. See `DESIGN.md` for the map.
+//! epoll reactors, and the raw syscall layer they stand on.
+//!
+//! # The layers
+//!
+//! Dependencies point one way (a test, `tests/layers.rs`, keeps it so):
+//!
+//! ```text
+//! sys  <-  buf, io  <-  op  <-  reactor  <-  executor  <-  (net, fs)
+//!                                   ^-- signal      time --^ (beside the executor)
+//! ```
+//!
+//! - [`sys`]: raw syscalls (inline asm), typed wrappers, `Errno`, fault injection.
+//! - [`buf`]: buffers whose ownership passes to the kernel and back; [`io`]: the read/write
+//!   traits and the loops that finish short transfers (written once for every stream).
+//! - [`op`]: one operation per file, described for both reactors (`OpCode`), and the
+//!   descriptor every op holds (`SharedFd`).
+//! - [`reactor`]: runs ops — the `Op<T>` future, the in-flight table, the blocking pool, the
+//!   unpark eventfd, its own "current reactor" — on io_uring or epoll. It wakes only `Waker`s
+//!   and never names the executor.
+//! - [`executor`]: tasks, wakers, `spawn`/`spawn_on`, the per-core loop and `Runtime`; it
+//!   enters its reactor, parks it, takes the wakers it collected and shuts it down.
+//! - [`time`]: timers, one ordered map per core, kept by the executor's core (so `time`
+//!   names the executor: it sits beside it, not below).
+//! - [`signal`]: signals on a signalfd read through the reactor.
+//!
+//! Where this departs from the project's design map: the descriptor type (`SharedFd`) lives
+//! with the ops, since the ops' contract is what needs it; `io` is its own module beside
+//! `buf`, since `net` and `fs` share its loops; and the per-core buffer pool of provided
+//! buffers is not built yet.
 
 pub mod buf;
 pub mod executor;
