@@ -132,8 +132,8 @@ pub struct Settings {
 // pointer chase to every op.
 #[allow(clippy::large_enum_variant)]
 enum Backend {
-    Uring(uring::UringReactor),
-    Epoll(epoll::EpollReactor),
+    Uring(uring::UringBackend),
+    Epoll(epoll::EpollBackend),
 }
 
 /// What the backends record while they work: the in-flight table, the counters, the wakers
@@ -244,7 +244,7 @@ impl Reactor {
     }
 
     fn epoll(unparker: &Unparker, settings: &Settings) -> io::Result<Backend> {
-        Ok(Backend::Epoll(epoll::EpollReactor::new(
+        Ok(Backend::Epoll(epoll::EpollBackend::new(
             unparker.fd(),
             settings.epoll_events,
         )?))

@@ -183,3 +183,44 @@ pub(crate) unsafe fn run_op<T: OpCode>(
         Box::new(move || unparker.push_completion(key, res))
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(queue: usize, idle: usize, claimed: usize) -> PoolState {
+        let mut q: VecDeque<Job> = VecDeque::new();
+        for _ in 0..queue {
+            q.push_back(Box::new(|| -> Deliver { Box::new(|| {}) }));
+        }
+        PoolState {
+            queue: q,
+            threads: idle + claimed,
+            idle,
+            claimed,
+        }
+    }
+
+    #[test]
+    fn a_worker_taking_a_job_settles_a_claim_first() {
+        // A submitter claimed one idle worker for its job; another idle worker takes the job
+        // first: the claim is settled, and the claimed worker is idle again when it wakes.
+        let mut s = state(1, 1, 1);
+        assert!(s.take_as_idle().is_some());
+        assert_eq!((s.idle, s.claimed), (1, 0));
+    }
+
+    #[test]
+    fn a_worker_taking_a_job_unclaimed_leaves_the_idle_count() {
+        let mut s = state(1, 2, 0);
+        assert!(s.take_as_idle().is_some());
+        assert_eq!((s.idle, s.claimed), (1, 0));
+    }
+
+    #[test]
+    fn no_job_no_change() {
+        let mut s = state(0, 2, 1);
+        assert!(s.take_as_idle().is_none());
+        assert_eq!((s.idle, s.claimed), (2, 1));
+    }
+}

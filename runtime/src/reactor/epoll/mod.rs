@@ -1,4 +1,4 @@
-//! The epoll reactor: readiness, edge-triggered.
+//! The epoll backend of the reactor: readiness, edge-triggered.
 //!
 //! - One epoll fd per core (`EPOLL_CLOEXEC`). A descriptor is registered once, the first time
 //!   an op waits on it, for both directions (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`).
@@ -35,7 +35,7 @@ use std::time::Duration;
 /// The data of the unpark eventfd's events.
 const UNPARK_TOKEN: u64 = u64::MAX;
 
-/// One readiness attempt: the op's descriptor (registered first, with [`EpollReactor::register`]),
+/// One readiness attempt: the op's descriptor (registered first, with [`EpollBackend::register`]),
 /// direction, and when a short result proves the descriptor drained (see
 /// `op::Mode::Readiness`).
 pub(crate) struct Attempt {
@@ -44,7 +44,7 @@ pub(crate) struct Attempt {
     pub(crate) drained_below: Option<usize>,
 }
 
-pub(crate) struct EpollReactor {
+pub(crate) struct EpollBackend {
     /// Shared weakly with every `SharedFd` added to the set, so taking one out can remove it.
     epfd: Rc<OwnedFd>,
     unpark_fd: RawFd,
@@ -52,9 +52,9 @@ pub(crate) struct EpollReactor {
     events: Vec<EpollEvent>,
 }
 
-impl EpollReactor {
+impl EpollBackend {
     /// `unpark_fd` is the core's eventfd; the reactor watches it but does not own it.
-    pub(crate) fn new(unpark_fd: RawFd, events: usize) -> io::Result<EpollReactor> {
+    pub(crate) fn new(unpark_fd: RawFd, events: usize) -> io::Result<EpollBackend> {
         let epfd = ep::epoll_create()?;
         ep::epoll_ctl(
             epfd.raw(),
@@ -63,7 +63,7 @@ impl EpollReactor {
             ep::EPOLLIN | ep::EPOLLET,
             UNPARK_TOKEN,
         )?;
-        Ok(EpollReactor {
+        Ok(EpollBackend {
             epfd: Rc::new(epfd),
             unpark_fd,
             states: IoStates::new(),

@@ -1,4 +1,4 @@
-//! The io_uring reactor.
+//! The io_uring backend of the reactor.
 //!
 //! - One ring per core, created on the core's own thread (so `SINGLE_ISSUER` holds). Each
 //!   entry's `user_data` is a key into the core's in-flight table (`op::InFlight`); keys with
@@ -34,7 +34,7 @@ const UNPARK_KEY: u64 = u64::MAX;
 /// Completions of cancel requests (the cancelled op reports on its own key).
 const CANCEL_KEY: u64 = u64::MAX - 1;
 
-pub(crate) struct UringReactor {
+pub(crate) struct UringBackend {
     ring: IoUring,
     setup: Setup,
     unpark_fd: RawFd,
@@ -43,7 +43,7 @@ pub(crate) struct UringReactor {
     unpark_armed: bool,
 }
 
-impl UringReactor {
+impl UringBackend {
     pub(crate) fn setup(&self) -> &Setup {
         &self.setup
     }
@@ -217,7 +217,7 @@ impl UringReactor {
     }
 }
 
-impl Drop for UringReactor {
+impl Drop for UringBackend {
     fn drop(&mut self) {
         if !self.unpark_armed {
             return;

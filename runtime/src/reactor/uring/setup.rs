@@ -1,6 +1,6 @@
 //! Ring set-up: the best flags this kernel accepts, and the ops we need.
 
-use super::UringReactor;
+use super::UringBackend;
 use crate::sys::Errno;
 use crate::sys::uring::setup_gate;
 use io_uring::{IoUring, Probe, opcode};
@@ -46,13 +46,41 @@ impl Refusal {
 /// Flag sets to try, most capable first. `DEFER_TASKRUN` keeps completion work on this thread
 /// (run when it enters the ring) instead of interrupting it from other CPUs; it needs
 /// `SINGLE_ISSUER` (6.1+). `COOP_TASKRUN` (5.19+) at least avoids the interrupts.
-const FLAG_SETS: [(bool, bool, bool, bool); 4] = [
-    // (single_issuer, defer_taskrun, coop_taskrun, submit_all)
-    (true, true, false, true),
-    (true, false, true, true),
-    (false, false, true, true),
-    (false, false, false, false),
+const FLAG_SETS: [RingFlags; 4] = [
+    RingFlags {
+        single_issuer: true,
+        defer_taskrun: true,
+        coop_taskrun: false,
+        submit_all: true,
+    },
+    RingFlags {
+        single_issuer: true,
+        defer_taskrun: false,
+        coop_taskrun: true,
+        submit_all: true,
+    },
+    RingFlags {
+        single_issuer: false,
+        defer_taskrun: false,
+        coop_taskrun: true,
+        submit_all: true,
+    },
+    RingFlags {
+        single_issuer: false,
+        defer_taskrun: false,
+        coop_taskrun: false,
+        submit_all: false,
+    },
 ];
+
+/// One set of ring set-up flags to try.
+#[derive(Clone, Copy)]
+struct RingFlags {
+    single_issuer: bool,
+    defer_taskrun: bool,
+    coop_taskrun: bool,
+    submit_all: bool,
+}
 
 /// The io_uring ops coreloop submits; a kernel without one of them gets the epoll reactor.
 const NEEDED_OPS: &[(u8, &str)] = &[
@@ -83,10 +111,16 @@ pub(crate) fn build(
     entries: u32,
     cq_entries: Option<u32>,
     unpark_fd: RawFd,
-) -> Result<UringReactor, Refusal> {
+) -> Result<UringBackend, Refusal> {
     setup_gate().map_err(Refusal::from_errno)?;
     let mut last = None;
-    for (single_issuer, defer_taskrun, coop_taskrun, submit_all) in FLAG_SETS {
+    for flags in FLAG_SETS {
+        let RingFlags {
+            single_issuer,
+            defer_taskrun,
+            coop_taskrun,
+            submit_all,
+        } = flags;
         let mut b = IoUring::builder();
         if single_issuer {
             b.setup_single_issuer();
@@ -150,7 +184,7 @@ pub(crate) fn build(
             submit_all,
             nodrop: params.is_feature_nodrop(),
         };
-        return Ok(UringReactor {
+        return Ok(UringBackend {
             ring,
             setup,
             unpark_fd,
