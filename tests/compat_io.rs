@@ -5,6 +5,7 @@
 
 use coreloop::net::{TcpListener, TcpStream, UnixStream};
 use coreloop::reactor_test;
+use coreloop::testing::pattern;
 use coreloop_compat::Compat;
 use std::future::{Future, poll_fn};
 use std::io;
@@ -12,13 +13,6 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-
-/// `len` bytes that tell their own offset apart (a lost, repeated or reordered run shows).
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1])
-        .collect()
-}
 
 async fn tcp_pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -81,7 +75,7 @@ async fn one_way(a: Compat<TcpStream>, b: Compat<TcpStream>, data: Vec<u8>) {
 reactor_test! {
     async fn tokio_io_round_trip_keeps_every_byte() {
         let (a, b) = tcp_pair().await;
-        one_way(Compat::new(a), Compat::new(b), pattern(3 << 20)).await;
+        one_way(Compat::new(a), Compat::new(b), pattern(3 << 20, 0)).await;
     }
 }
 
@@ -102,7 +96,7 @@ reactor_test! {
             (plan.install(), injected())
         };
         let (a, b) = tcp_pair().await;
-        one_way(Compat::new(a), Compat::new(b), pattern(1 << 20)).await;
+        one_way(Compat::new(a), Compat::new(b), pattern(1 << 20, 0)).await;
         #[cfg(feature = "fault-injection")]
         assert!(coreloop::unstable::sys::fault::injected() > before, "the plan injected no fault");
     }
@@ -181,7 +175,7 @@ reactor_test! {
     async fn write_poll_then_drop_keeps_accepted_bytes() {
         let (a, b) = tcp_pair().await;
         let mut a = Compat::new(a);
-        let data = pattern(8 << 20);
+        let data = pattern(8 << 20, 0);
         let mut accepted = 0;
         // Fill the socket buffers and the stage until a write waits.
         loop {
@@ -250,18 +244,15 @@ reactor_test! {
     /// A file through the adapter: written with tokio's `write_all`, read back with
     /// `read_to_end`.
     async fn file_round_trip() {
-        let dir = std::env::temp_dir().join(format!("coreloop-compat-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("file-{:?}", coreloop::current_reactor()));
-        let data = pattern(200_000);
+        let dir = coreloop::testing::TempDir::new("compat-file");
+        let path = dir.join("file");
+        let data = pattern(200_000, 0);
         let mut w = Compat::new(coreloop::fs::File::create(&path).await.unwrap());
         w.write_all(&data).await.unwrap();
         w.shutdown().await.unwrap();
         let mut r = Compat::new(coreloop::fs::File::open(&path).await.unwrap());
         let mut got = Vec::new();
         r.read_to_end(&mut got).await.unwrap();
-        std::fs::remove_file(&path).unwrap();
-        let _ = std::fs::remove_dir(&dir); // the other reactor's case may still use it
         assert!(got == data, "file bytes differ");
     }
 }

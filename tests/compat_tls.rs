@@ -4,6 +4,7 @@
 
 use coreloop::net::{TcpListener, TcpStream};
 use coreloop::reactor_test;
+use coreloop::testing::pattern;
 use coreloop_compat::Compat;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,10 +34,6 @@ fn configs() -> (TlsAcceptor, TlsConnector) {
         TlsAcceptor::from(Arc::new(server)),
         TlsConnector::from(Arc::new(client)),
     )
-}
-
-fn pattern(len: usize, salt: u8) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8 ^ salt).collect()
 }
 
 reactor_test! {

@@ -18,12 +18,12 @@ reactor_test! {
         let server = spawn(async move { serve_echo(l.accept().await.unwrap().0).await.unwrap() });
         let mut s = TcpStream::connect(at).await.unwrap();
         let n = 100_000;
-        let (res, _) = s.write_all(pattern(n)).await;
+        let (res, _) = s.write_all(pattern(n, 0)).await;
         res.unwrap();
         s.shutdown(Shutdown::Write).await.unwrap();
         let (res, got) = s.read_exact(Vec::with_capacity(n)).await;
         res.unwrap();
-        assert!(got == pattern(n));
+        assert!(got == pattern(n, 0));
         let (res, _) = s.read(Vec::with_capacity(8)).await;
         assert_eq!(res.unwrap(), 0);
         assert_eq!(server.await.unwrap(), n as u64);
@@ -68,15 +68,15 @@ reactor_test! {
         let s = TcpStream::connect(at).await.unwrap();
         let (mut r, mut w) = s.into_split();
         let writer = spawn(async move {
-            let bufs = vec![pattern(70_000), Vec::new(), b"tail".to_vec(), pattern(3)];
+            let bufs = vec![pattern(70_000, 0), Vec::new(), b"tail".to_vec(), pattern(3, 0)];
             let (res, bufs) = w.write_all_vectored(bufs).await;
             res.unwrap();
             assert_eq!(bufs.len(), 4);
             w.shutdown().await.unwrap();
         });
-        let mut want = pattern(70_000);
+        let mut want = pattern(70_000, 0);
         want.extend_from_slice(b"tail");
-        want.extend(pattern(3));
+        want.extend(pattern(3, 0));
         let (res, peeked) = r.peek(Vec::with_capacity(2)).await;
         assert!(res.unwrap() >= 1);
         assert_eq!(peeked[0], want[0]);

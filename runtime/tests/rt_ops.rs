@@ -11,6 +11,7 @@ use coreloop_runtime::op::{
 use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::io::pipe;
 use coreloop_runtime::sys::socket::{AF_UNIX, SOCK_STREAM, socketpair};
+use coreloop_runtime::testing::pattern;
 use coreloop_runtime::{reactor_test, spawn};
 use std::os::fd::RawFd;
 
@@ -40,10 +41,6 @@ fn put(fd: RawFd, mut data: &[u8]) {
     }
 }
 
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i * 31 % 251) as u8).collect()
-}
-
 reactor_test! {
     async fn socketpair_echo_through_op() {
         let (a, b) = socketpair(AF_UNIX, SOCK_STREAM, 0).unwrap();
@@ -64,7 +61,7 @@ reactor_test! {
             }
         });
         // A writer task and this task reading back, concurrently: 1 MiB.
-        let data = pattern(1 << 20);
+        let data = pattern(1 << 20, 0);
         let expected = data.clone();
         let wa = fa.clone();
         let writer = spawn(async move {

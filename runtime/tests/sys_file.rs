@@ -3,66 +3,44 @@
 use coreloop_runtime::sys::Errno;
 use coreloop_runtime::sys::file::*;
 use coreloop_runtime::sys::io::{self, fcntl_cmd::*};
+use coreloop_runtime::testing::TempDir;
 use std::ffi::{CStr, CString};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let p = std::env::temp_dir().join(format!(
-            "coreloop-sys-file-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn c(&self, name: &str) -> CString {
-        cstr_path(&self.0.join(name)).unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A path in `d` as a C string.
+fn c(d: &TempDir, name: &str) -> CString {
+    cstr_path(&d.join(name)).unwrap()
 }
 
 #[test]
 fn openat_creates_close_on_exec() {
     let d = TempDir::new("open");
-    let fd = openat(AT_FDCWD, &d.c("f"), O_RDWR | O_CREAT | O_EXCL, 0o640).unwrap();
+    let fd = openat(AT_FDCWD, &c(&d, "f"), O_RDWR | O_CREAT | O_EXCL, 0o640).unwrap();
     assert_ne!(io::fcntl(fd.raw(), F_GETFD, 0).unwrap() & FD_CLOEXEC, 0);
     io::write(fd.raw(), b"data").unwrap();
-    assert_eq!(std::fs::read(d.0.join("f")).unwrap(), b"data");
+    assert_eq!(std::fs::read(d.join("f")).unwrap(), b"data");
     assert_eq!(
-        std::fs::metadata(d.0.join("f")).unwrap().mode() & 0o777,
+        std::fs::metadata(d.join("f")).unwrap().mode() & 0o777,
         0o640 & !umask()
     );
 
     // O_EXCL on an existing file, O_DIRECTORY on a file, a missing file.
-    let e = openat(AT_FDCWD, &d.c("f"), O_RDWR | O_CREAT | O_EXCL, 0o600).unwrap_err();
+    let e = openat(AT_FDCWD, &c(&d, "f"), O_RDWR | O_CREAT | O_EXCL, 0o600).unwrap_err();
     assert_eq!(e, Errno::EEXIST);
     assert_eq!(
-        openat(AT_FDCWD, &d.c("f"), O_RDONLY | O_DIRECTORY, 0).unwrap_err(),
+        openat(AT_FDCWD, &c(&d, "f"), O_RDONLY | O_DIRECTORY, 0).unwrap_err(),
         Errno::ENOTDIR
     );
     assert_eq!(
-        openat(AT_FDCWD, &d.c("nope"), O_RDONLY, 0).unwrap_err(),
+        openat(AT_FDCWD, &c(&d, "nope"), O_RDONLY, 0).unwrap_err(),
         Errno::ENOENT
     );
 
     // Relative to a directory descriptor.
     let dir = openat(
         AT_FDCWD,
-        &cstr_path(&d.0).unwrap(),
+        &cstr_path(d.path()).unwrap(),
         O_RDONLY | O_DIRECTORY,
         0,
     )
@@ -83,12 +61,12 @@ fn umask() -> u32 {
 #[test]
 fn statx_agrees_with_std_metadata() {
     let d = TempDir::new("statx");
-    std::fs::write(d.0.join("f"), vec![7u8; 12345]).unwrap();
-    std::fs::hard_link(d.0.join("f"), d.0.join("g")).unwrap();
-    let m = std::fs::metadata(d.0.join("f")).unwrap();
+    std::fs::write(d.join("f"), vec![7u8; 12345]).unwrap();
+    std::fs::hard_link(d.join("f"), d.join("g")).unwrap();
+    let m = std::fs::metadata(d.join("f")).unwrap();
     let s = statx(
         AT_FDCWD,
-        &d.c("f"),
+        &c(&d, "f"),
         AT_STATX_SYNC_AS_STAT,
         STATX_BASIC_STATS,
     )
@@ -106,17 +84,17 @@ fn statx_agrees_with_std_metadata() {
     assert_eq!(s.stx_blocks, m.blocks());
 
     // AT_EMPTY_PATH describes the descriptor itself.
-    let fd = openat(AT_FDCWD, &d.c("f"), O_RDONLY, 0).unwrap();
+    let fd = openat(AT_FDCWD, &c(&d, "f"), O_RDONLY, 0).unwrap();
     let by_fd = statx(fd.raw(), c"", AT_EMPTY_PATH, STATX_BASIC_STATS).unwrap();
     assert_eq!((by_fd.stx_ino, by_fd.stx_size), (s.stx_ino, s.stx_size));
 
     // A symlink, followed or not.
-    std::os::unix::fs::symlink("f", d.0.join("link")).unwrap();
-    let followed = statx(AT_FDCWD, &d.c("link"), 0, STATX_BASIC_STATS).unwrap();
+    std::os::unix::fs::symlink("f", d.join("link")).unwrap();
+    let followed = statx(AT_FDCWD, &c(&d, "link"), 0, STATX_BASIC_STATS).unwrap();
     assert_eq!(followed.stx_ino, s.stx_ino);
     let link = statx(
         AT_FDCWD,
-        &d.c("link"),
+        &c(&d, "link"),
         AT_SYMLINK_NOFOLLOW,
         STATX_BASIC_STATS,
     )
@@ -124,7 +102,7 @@ fn statx_agrees_with_std_metadata() {
     assert_eq!(u32::from(link.stx_mode) & libc::S_IFMT, libc::S_IFLNK);
 
     assert_eq!(
-        statx(AT_FDCWD, &d.c("missing"), 0, STATX_BASIC_STATS).unwrap_err(),
+        statx(AT_FDCWD, &c(&d, "missing"), 0, STATX_BASIC_STATS).unwrap_err(),
         Errno::ENOENT
     );
 }
@@ -132,15 +110,15 @@ fn statx_agrees_with_std_metadata() {
 #[test]
 fn sync_truncate_allocate() {
     let d = TempDir::new("sync");
-    let fd = openat(AT_FDCWD, &d.c("f"), O_RDWR | O_CREAT, 0o600).unwrap();
+    let fd = openat(AT_FDCWD, &c(&d, "f"), O_RDWR | O_CREAT, 0o600).unwrap();
     io::write(fd.raw(), &[1u8; 4096]).unwrap();
     fsync(fd.raw()).unwrap();
     fdatasync(fd.raw()).unwrap();
 
     ftruncate(fd.raw(), 100).unwrap();
-    assert_eq!(std::fs::metadata(d.0.join("f")).unwrap().len(), 100);
+    assert_eq!(std::fs::metadata(d.join("f")).unwrap().len(), 100);
     ftruncate(fd.raw(), 10_000).unwrap();
-    assert_eq!(std::fs::metadata(d.0.join("f")).unwrap().len(), 10_000);
+    assert_eq!(std::fs::metadata(d.join("f")).unwrap().len(), 10_000);
     let mut b = [9u8; 8];
     assert_eq!(io::pread(fd.raw(), &mut b, 5_000).unwrap(), 8);
     assert_eq!(b, [0; 8], "the extension reads as zeros");
@@ -148,9 +126,9 @@ fn sync_truncate_allocate() {
     // Some file systems (tmpfs on old kernels, overlay variants) lack fallocate.
     match fallocate(fd.raw(), 0, 0, 65_536) {
         Ok(()) => {
-            assert_eq!(std::fs::metadata(d.0.join("f")).unwrap().len(), 65_536);
+            assert_eq!(std::fs::metadata(d.join("f")).unwrap().len(), 65_536);
             fallocate(fd.raw(), FALLOC_FL_KEEP_SIZE, 65_536, 4096).unwrap();
-            assert_eq!(std::fs::metadata(d.0.join("f")).unwrap().len(), 65_536);
+            assert_eq!(std::fs::metadata(d.join("f")).unwrap().len(), 65_536);
         }
         Err(Errno::EOPNOTSUPP) => eprintln!("skipped fallocate: not supported here"),
         Err(e) => panic!("fallocate: {e}"),
@@ -163,56 +141,75 @@ fn sync_truncate_allocate() {
 #[test]
 fn mkdir_rename_unlink() {
     let d = TempDir::new("dirs");
-    mkdirat(AT_FDCWD, &d.c("sub"), 0o755).unwrap();
-    assert!(d.0.join("sub").is_dir());
-    assert_eq!(mkdirat(AT_FDCWD, &d.c("sub"), 0o755), Err(Errno::EEXIST));
+    mkdirat(AT_FDCWD, &c(&d, "sub"), 0o755).unwrap();
+    assert!(d.join("sub").is_dir());
+    assert_eq!(mkdirat(AT_FDCWD, &c(&d, "sub"), 0o755), Err(Errno::EEXIST));
 
-    std::fs::write(d.0.join("a"), b"A").unwrap();
-    std::fs::write(d.0.join("b"), b"B").unwrap();
+    std::fs::write(d.join("a"), b"A").unwrap();
+    std::fs::write(d.join("b"), b"B").unwrap();
     assert_eq!(
-        renameat2(AT_FDCWD, &d.c("a"), AT_FDCWD, &d.c("b"), RENAME_NOREPLACE),
+        renameat2(
+            AT_FDCWD,
+            &c(&d, "a"),
+            AT_FDCWD,
+            &c(&d, "b"),
+            RENAME_NOREPLACE
+        ),
         Err(Errno::EEXIST)
     );
     assert_eq!(
-        std::fs::read(d.0.join("b")).unwrap(),
+        std::fs::read(d.join("b")).unwrap(),
         b"B",
         "NOREPLACE left b alone"
     );
 
-    match renameat2(AT_FDCWD, &d.c("a"), AT_FDCWD, &d.c("b"), RENAME_EXCHANGE) {
+    match renameat2(
+        AT_FDCWD,
+        &c(&d, "a"),
+        AT_FDCWD,
+        &c(&d, "b"),
+        RENAME_EXCHANGE,
+    ) {
         Ok(()) => {
-            assert_eq!(std::fs::read(d.0.join("a")).unwrap(), b"B");
-            assert_eq!(std::fs::read(d.0.join("b")).unwrap(), b"A");
+            assert_eq!(std::fs::read(d.join("a")).unwrap(), b"B");
+            assert_eq!(std::fs::read(d.join("b")).unwrap(), b"A");
         }
         Err(Errno::EINVAL) => eprintln!("skipped RENAME_EXCHANGE: not supported here"),
         Err(e) => panic!("renameat2 exchange: {e}"),
     }
-    renameat2(AT_FDCWD, &d.c("a"), AT_FDCWD, &d.c("c"), RENAME_NOREPLACE).unwrap();
-    assert!(!d.0.join("a").exists() && d.0.join("c").exists());
-    renameat2(AT_FDCWD, &d.c("c"), AT_FDCWD, &d.c("b"), 0).unwrap();
+    renameat2(
+        AT_FDCWD,
+        &c(&d, "a"),
+        AT_FDCWD,
+        &c(&d, "c"),
+        RENAME_NOREPLACE,
+    )
+    .unwrap();
+    assert!(!d.join("a").exists() && d.join("c").exists());
+    renameat2(AT_FDCWD, &c(&d, "c"), AT_FDCWD, &c(&d, "b"), 0).unwrap();
 
-    unlinkat(AT_FDCWD, &d.c("b"), 0).unwrap();
-    assert!(!d.0.join("b").exists());
-    assert_eq!(unlinkat(AT_FDCWD, &d.c("b"), 0), Err(Errno::ENOENT));
-    assert_eq!(unlinkat(AT_FDCWD, &d.c("sub"), 0), Err(Errno::EISDIR));
-    std::fs::write(d.0.join("sub/x"), b"").unwrap();
+    unlinkat(AT_FDCWD, &c(&d, "b"), 0).unwrap();
+    assert!(!d.join("b").exists());
+    assert_eq!(unlinkat(AT_FDCWD, &c(&d, "b"), 0), Err(Errno::ENOENT));
+    assert_eq!(unlinkat(AT_FDCWD, &c(&d, "sub"), 0), Err(Errno::EISDIR));
+    std::fs::write(d.join("sub/x"), b"").unwrap();
     assert_eq!(
-        unlinkat(AT_FDCWD, &d.c("sub"), AT_REMOVEDIR),
+        unlinkat(AT_FDCWD, &c(&d, "sub"), AT_REMOVEDIR),
         Err(Errno::ENOTEMPTY)
     );
-    unlinkat(AT_FDCWD, &d.c("sub/x"), 0).unwrap();
-    unlinkat(AT_FDCWD, &d.c("sub"), AT_REMOVEDIR).unwrap();
-    assert!(!d.0.join("sub").exists());
+    unlinkat(AT_FDCWD, &c(&d, "sub/x"), 0).unwrap();
+    unlinkat(AT_FDCWD, &c(&d, "sub"), AT_REMOVEDIR).unwrap();
+    assert!(!d.join("sub").exists());
 }
 
 #[test]
 fn tmpfile_is_anonymous() {
     let d = TempDir::new("tmpfile");
-    let dir = cstr_path(&d.0).unwrap();
+    let dir = cstr_path(d.path()).unwrap();
     match openat(AT_FDCWD, &dir, O_TMPFILE | O_RDWR, 0o600) {
         Ok(fd) => {
             io::write(fd.raw(), b"gone on close").unwrap();
-            assert_eq!(std::fs::read_dir(&d.0).unwrap().count(), 0);
+            assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
         }
         Err(Errno::EOPNOTSUPP | Errno::EISDIR) => eprintln!("skipped: no O_TMPFILE here"),
         Err(e) => panic!("O_TMPFILE: {e}"),

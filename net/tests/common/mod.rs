@@ -12,12 +12,7 @@ use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
 
-/// Bytes that never repeat with a period of 256, so a lost or doubled chunk shows.
-pub fn pattern(n: usize) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i.wrapping_mul(31) ^ (i >> 9)) as u8)
-        .collect()
-}
+pub use coreloop_runtime::testing::pattern;
 
 /// A stream usable from two tasks at once (its ops take `&self`).
 pub trait Conn: 'static {
@@ -91,14 +86,14 @@ pub async fn check_echo<T: Conn>(conn: T, n: usize) {
     let conn = Rc::new(conn);
     let mut w = Shared(conn.clone());
     let writer = spawn(async move {
-        let (res, _) = w.write_all(pattern(n)).await;
+        let (res, _) = w.write_all(pattern(n, 0)).await;
         res.unwrap();
         w.0.shut(Shutdown::Write).await.unwrap();
     });
     let mut r = Shared(conn);
     let (res, got) = r.read_exact(Vec::with_capacity(n)).await;
     res.unwrap();
-    assert!(got == pattern(n), "echo of {n} bytes differs");
+    assert!(got == pattern(n, 0), "echo of {n} bytes differs");
     let (res, _) = r.read(Vec::with_capacity(16)).await;
     assert_eq!(res.unwrap(), 0, "end of stream after the echo");
     writer.await.unwrap();
