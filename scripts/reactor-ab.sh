@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # reactor-ab: the example servers on coreloop-uring and coreloop-epoll against their tokio
-# twins (current_thread and multi_thread), echo and HTTP, server pinned to CPU 0 and load to
+# twins (current_thread and multi_thread), echo, HTTP and hyper, server pinned to CPU 0 and load to
 # CPU 1, interleaved rounds, one table and an HTML report. A preset of coreloop-bench
 # (benches/src/bench/preset.rs): any coreloop-bench flag given here overrides the defaults.
 #
@@ -17,7 +17,7 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 cargo build --release --examples -p coreloop
-cargo build --release -p coreloop-benches --bin coreloop-bench --bin tokio_echo --bin tokio_http
+cargo build --release -p coreloop-benches --bin coreloop-bench --bin tokio_echo --bin tokio_http --bin tokio_hyper
 target_dir="${CARGO_TARGET_DIR:-target}"
 report="$target_dir/reactor-ab.html"
 

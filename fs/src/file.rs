@@ -64,7 +64,26 @@ impl File {
         OpenOptions::new()
     }
 
-    /// Reads once at `pos`, appending to `buf`. `Ok(0)`: end of file (or a full buffer).
+    /// Reads once at `pos`, **appending** to `buf`: the bytes land after its initialized
+    /// ones, up to its capacity. `Ok(0)` is end of file; a buffer with no spare capacity is an
+    /// immediate `InvalidInput` error (never `Ok(0)`).
+    ///
+    /// # Example
+    /// ```
+    /// use coreloop_fs::File;
+    /// # coreloop_runtime::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("coreloop-doc-read-at-{}", std::process::id()));
+    /// coreloop_fs::write(&path, "hello world").await.unwrap();
+    /// let file = File::open(&path).await.unwrap();
+    ///
+    /// let mut buf = Vec::with_capacity(16);
+    /// buf.extend_from_slice(b">");
+    /// let (n, buf) = file.read_at(buf, 6).await;
+    /// assert_eq!(n.unwrap(), 5);
+    /// assert_eq!(buf, b">world"); // appended after the '>'
+    /// # coreloop_fs::remove_file(&path).await.unwrap();
+    /// # });
+    /// ```
     pub async fn read_at<B: IoBufMut>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
         Op::new(Read::new(&self.fd, buf, Position::At(pos))).await
     }
@@ -94,7 +113,30 @@ impl File {
         Op::new(Writev::new(&self.fd, bufs, Position::At(pos))).await
     }
 
-    /// Reads once at the cursor, appending to `buf`, and moves the cursor past what was read.
+    /// Reads once at the cursor, **appending** to `buf` (after its initialized bytes, up to
+    /// its capacity), and moves the cursor past what was read. `Ok(0)` is end of file; a
+    /// buffer with no spare capacity is an immediate `InvalidInput` error (never `Ok(0)`).
+    ///
+    /// # Example
+    /// ```
+    /// use coreloop_fs::File;
+    /// # coreloop_runtime::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("coreloop-doc-read-{}", std::process::id()));
+    /// coreloop_fs::write(&path, "hello").await.unwrap();
+    /// let mut file = File::open(&path).await.unwrap();
+    ///
+    /// let buf = Vec::with_capacity(3);
+    /// let (n, buf) = file.read(buf).await;
+    /// assert_eq!(n.unwrap(), 3);
+    /// assert_eq!(buf, b"hel");
+    /// let mut buf = buf;
+    /// buf.reserve(8); // a read appends: give it room after "hel"
+    /// let (n, buf) = file.read(buf).await;
+    /// assert_eq!(n.unwrap(), 2);
+    /// assert_eq!(buf, b"hello");
+    /// # coreloop_fs::remove_file(&path).await.unwrap();
+    /// # });
+    /// ```
     pub async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
         let (res, buf) = self.read_at(buf, self.cursor).await;
         if let Ok(n) = res {

@@ -141,6 +141,11 @@ fn makedev(major: u32, minor: u32) -> u64 {
 pub struct FileType(u32);
 
 impl FileType {
+    /// The type in a `st_mode`/`stx_mode` value (its `S_IFMT` bits).
+    pub(crate) fn from_mode(mode: u32) -> FileType {
+        FileType(mode & S_IFMT)
+    }
+
     pub fn is_file(&self) -> bool {
         self.0 == S_IFREG
     }
@@ -159,6 +164,25 @@ impl FileType {
 pub struct Permissions(u32);
 
 impl Permissions {
+    /// Permission bits from a mode (`mode & 0o7777`), for [`set_permissions`](crate::set_permissions).
+    pub fn from_mode(mode: u32) -> Permissions {
+        Permissions(mode & 0o7777)
+    }
+
+    /// Sets the permission bits (`mode & 0o7777`).
+    pub fn set_mode(&mut self, mode: u32) {
+        self.0 = mode & 0o7777;
+    }
+
+    /// Clears every write bit (`true`) or sets the owner's (`false`), as std on Unix.
+    pub fn set_readonly(&mut self, readonly: bool) {
+        if readonly {
+            self.0 &= !0o222;
+        } else {
+            self.0 |= 0o200;
+        }
+    }
+
     pub fn mode(&self) -> u32 {
         self.0
     }

@@ -51,3 +51,30 @@ pub(crate) fn domain(addr: &SocketAddr) -> u16 {
         SocketAddr::V6(_) => coreloop_runtime::sys::socket::AF_INET6,
     }
 }
+
+/// How an address reads in an error message: `127.0.0.1:80`, or the unix path or name.
+pub(crate) fn show(addr: &SockAddr) -> String {
+    if let Some(sa) = addr.as_socket_addr() {
+        return sa.to_string();
+    }
+    if let Some(p) = addr.as_unix_path() {
+        return format!("unix socket {p:?}");
+    }
+    format!("{addr:?}")
+}
+
+/// `e` with what was being done and the address it was done to in its message, and the same
+/// `ErrorKind` (the OS code is in the message: `io::Error` keeps a raw code or a message, not
+/// both).
+pub(crate) fn naming(e: io::Error, doing: &str, addr: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{doing} {addr}: {e}"))
+}
+
+/// Every address of a list, for a message: `127.0.0.1:80` or `[::1]:80, 127.0.0.1:80`.
+pub(crate) fn show_all(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -71,8 +71,18 @@ impl Socket {
         self.fd.raw()
     }
 
+    /// Binds; an address in use (or not available here) is an error that names it, with the
+    /// same `ErrorKind`.
     pub(crate) fn bind(&self, addr: &SockAddr) -> io::Result<()> {
-        Ok(sys::bind(self.raw(), addr)?)
+        sys::bind(self.raw(), addr).map_err(|e| {
+            let e = io::Error::from(e);
+            match e.kind() {
+                io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable => {
+                    crate::addr::naming(e, "binding", &crate::addr::show(addr))
+                }
+                _ => e,
+            }
+        })
     }
 
     pub(crate) fn listen(&self, backlog: u32) -> io::Result<()> {

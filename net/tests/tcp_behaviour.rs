@@ -175,3 +175,38 @@ reactor_test! {
         assert_eq!(s.peer_addr().unwrap(), c.local_addr().unwrap());
     }
 }
+
+reactor_test! {
+    async fn address_in_use_and_connect_timeout_errors_name_the_address() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let at = l.local_addr().unwrap();
+        let e = TcpListener::bind(at).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AddrInUse);
+        assert!(e.to_string().contains(&at.to_string()), "{e}");
+        let e = coreloop_net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|u| coreloop_net::UdpSocket::bind(u.local_addr()?))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AddrInUse);
+        assert!(e.to_string().contains("127.0.0.1:"), "{e}");
+
+        // A listener whose accept queue is full (backlog 0, never accepting) drops further
+        // SYNs, so a connect to it waits until its timeout.
+        let full = TcpListener::builder("127.0.0.1:0").backlog(0).listen().unwrap();
+        let at = full.local_addr().unwrap();
+        let mut kept = Vec::new();
+        let mut timed_out = None;
+        for _ in 0..16 {
+            match TcpStream::connect_timeout(at, Duration::from_millis(300)).await {
+                Ok(s) => kept.push(s),
+                Err(e) => {
+                    timed_out = Some(e);
+                    break;
+                }
+            }
+        }
+        let e = timed_out.expect("a connect to a full accept queue timed out");
+        assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+        assert!(e.to_string().contains(&at.to_string()), "{e}");
+        assert!(e.to_string().contains("300ms"), "{e}");
+    }
+}

@@ -1,5 +1,5 @@
 //! `--preset reactor-ab`: the project's example servers on io_uring and epoll against their
-//! tokio twins (current_thread and multi_thread), echo and HTTP, with the default sweep of
+//! tokio twins (current_thread and multi_thread), echo, HTTP and hyper, with the default sweep of
 //! the old `reactor_ab` binary plus one fixed-rate case (the fair CPU comparison).
 
 use super::cli::Cli;
@@ -87,6 +87,18 @@ pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
             vec![
                 case(LoadKind::Http, 100, 0, 1, None),
                 case(LoadKind::Http, 100, 0, 16, None),
+            ],
+        )?,
+        // hyper on coreloop (examples/hyper.rs, through the compat adapter) against hyper on
+        // tokio (tokio_hyper): the cost of the adapter, as CPU per request. The fixed-rate
+        // case compares at equal work.
+        group(
+            "examples/hyper",
+            "tokio_hyper",
+            "hyper",
+            vec![
+                case(LoadKind::Http, 100, 0, 1, None),
+                case(LoadKind::Http, 100, 0, 1, Some(PRESET_RATE)),
             ],
         )?,
     ])

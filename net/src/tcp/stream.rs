@@ -1,7 +1,7 @@
 //! `TcpStream`: a TCP connection, with ownership-passing reads and writes.
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use crate::addr::{domain, each_addr, resolve, to_inet};
+use crate::addr::{domain, each_addr, resolve, show_all, to_inet};
 use crate::socket::Socket;
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
 use coreloop_runtime::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteVectoredRent, BufResult};
@@ -37,15 +37,43 @@ impl TcpStream {
         .await
     }
 
-    /// As [`connect`](Self::connect), giving up with `TimedOut` after `dur`.
+    /// As [`connect`](Self::connect), giving up with `TimedOut` after `dur` (the error names
+    /// the address and the time it waited).
     pub async fn connect_timeout<A: ToSocketAddrs>(
         addr: A,
         dur: Duration,
     ) -> io::Result<TcpStream> {
-        time::timeout(dur, TcpStream::connect(addr)).await?
+        let addrs = resolve(addr)?;
+        match time::timeout(dur, TcpStream::connect(&addrs[..])).await {
+            Ok(res) => res,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connecting to {} timed out after {dur:?}", show_all(&addrs)),
+            )),
+        }
     }
 
-    /// Reads once, appending to `buf`; `Ok(0)` is end of stream (or a full buffer).
+    /// Reads once, **appending** to `buf`: the bytes land after its initialized ones, up to
+    /// its capacity. `Ok(0)` is end of stream; a buffer with no spare capacity is an
+    /// immediate `InvalidInput` error (never `Ok(0)`).
+    ///
+    /// # Example
+    /// ```
+    /// use coreloop_net::{TcpListener, TcpStream};
+    /// # coreloop_runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write("hello").await.0.unwrap();
+    ///
+    /// let mut buf = Vec::with_capacity(64);
+    /// buf.extend_from_slice(b">");
+    /// let (n, buf) = server.read(buf).await;
+    /// assert_eq!(&buf[..1 + n.unwrap()], b">hello"); // appended after the '>'
+    /// let mut buf = buf;
+    /// buf.clear(); // to fill it from the start again
+    /// # });
+    /// ```
     pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, 0).await
     }
@@ -167,6 +195,28 @@ impl AsyncWriteRent for TcpStream {
 }
 
 impl AsyncWriteVectoredRent for TcpStream {
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        TcpStream::writev(self, bufs)
+    }
+}
+
+/// Reads through a shared reference, as the inherent methods do: `(&stream).read_exact(buf)`,
+/// or a [`BufReader`](coreloop_runtime::io::BufReader) over `&stream` beside a
+/// [`BufWriter`](coreloop_runtime::io::BufWriter) over `&stream`.
+impl AsyncReadRent for &TcpStream {
+    fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        TcpStream::read(self, buf)
+    }
+}
+
+/// Writes through a shared reference, as the inherent methods do: `(&stream).write_all(buf)`.
+impl AsyncWriteRent for &TcpStream {
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        TcpStream::write(self, buf)
+    }
+}
+
+impl AsyncWriteVectoredRent for &TcpStream {
     fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
         TcpStream::writev(self, bufs)
     }

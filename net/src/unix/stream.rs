@@ -39,6 +39,24 @@ impl UnixStream {
         Ok((UnixStream { sock: a }, UnixStream { sock: b }))
     }
 
+    /// Reads once, **appending** to `buf`: the bytes land after its initialized ones, up to
+    /// its capacity. `Ok(0)` is end of stream; a buffer with no spare capacity is an
+    /// immediate `InvalidInput` error (never `Ok(0)`).
+    ///
+    /// # Example
+    /// ```
+    /// use coreloop_net::UnixStream;
+    /// # coreloop_runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// a.write("hello").await.0.unwrap();
+    ///
+    /// let mut buf = Vec::with_capacity(64);
+    /// buf.extend_from_slice(b">");
+    /// let (n, buf) = b.read(buf).await;
+    /// assert_eq!(n.unwrap(), 5);
+    /// assert_eq!(buf, b">hello"); // appended after the '>'
+    /// # });
+    /// ```
     pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, 0).await
     }
@@ -124,6 +142,28 @@ impl AsyncWriteRent for UnixStream {
 }
 
 impl AsyncWriteVectoredRent for UnixStream {
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        UnixStream::writev(self, bufs)
+    }
+}
+
+/// Reads through a shared reference, as the inherent methods do: `(&stream).read_exact(buf)`,
+/// or a [`BufReader`](coreloop_runtime::io::BufReader) over `&stream` beside a
+/// [`BufWriter`](coreloop_runtime::io::BufWriter) over `&stream`.
+impl AsyncReadRent for &UnixStream {
+    fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        UnixStream::read(self, buf)
+    }
+}
+
+/// Writes through a shared reference, as the inherent methods do: `(&stream).write_all(buf)`.
+impl AsyncWriteRent for &UnixStream {
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        UnixStream::write(self, buf)
+    }
+}
+
+impl AsyncWriteVectoredRent for &UnixStream {
     fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
         UnixStream::writev(self, bufs)
     }

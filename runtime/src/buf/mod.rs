@@ -9,6 +9,7 @@
 //! into (reads, receives). Both promise a pointer that stays put while the value is moved,
 //! which is why they are `unsafe` to implement.
 
+mod array;
 #[cfg(feature = "bytes")]
 mod bytes;
 mod slice;
@@ -20,8 +21,9 @@ pub use slice::Slice;
 /// # Safety
 /// `stable_ptr` must point to `bytes_init` initialized bytes, and to an allocation of
 /// `bytes_total` bytes, and the pointer must not change while the buffer is moved (only
-/// when it is mutated through its own API). Heap buffers (`Vec`, `Box`, `String`) and
-/// `'static` data qualify; arrays on the stack do not.
+/// when it is mutated through its own API). Heap buffers (`Vec`, `Box<[u8]>`,
+/// `Box<[u8; N]>`, `String`) and `'static` data (`&'static [u8]`, `&'static [u8; N]`,
+/// `&'static str`) qualify; an inline array (`[u8; N]`) does not, and is not one.
 pub unsafe trait IoBuf: 'static {
     /// Where the bytes are.
     fn stable_ptr(&self) -> *const u8;

@@ -46,6 +46,9 @@ where
 /// sent there and runs there only.
 ///
 /// Fails if there is no runtime on this thread, no such core, or that core has shut down.
+/// Inside [`Runtime::block_on`] only core 0 runs (the other cores of
+/// [`Builder::cores`](crate::Builder::cores) are started by [`Runtime::run`] alone), so there
+/// `spawn_on(0, ..)` works and any other index is an `InvalidInput` error that says so.
 pub fn spawn_on<F>(index: usize, fut: F) -> io::Result<JoinHandle<F::Output>>
 where
     F: Future + Send + 'static,
@@ -53,12 +56,7 @@ where
 {
     let target = core::with_current(|core| core.siblings.get(index).cloned())
         .ok_or_else(core::no_runtime_error)?
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("spawn_on: this runtime has no core {index}"),
-            )
-        })?;
+        .ok_or_else(|| no_such_core(index))?;
     let closed = || {
         io::Error::new(
             io::ErrorKind::BrokenPipe,
@@ -76,6 +74,22 @@ where
         return Err(closed());
     }
     Ok(JoinHandle::new(join, Some(waker)))
+}
+
+/// The error of a `spawn_on` to a core that is not running here: out of range, or any core
+/// but 0 from `block_on`, which runs core 0 alone.
+fn no_such_core(index: usize) -> io::Error {
+    let running = core::with_current(|core| core.siblings.len()).unwrap_or(0);
+    let msg = if running == 1 {
+        format!(
+            "spawn_on: no core {index} is running: Runtime::block_on runs core 0 alone \
+             (Builder::cores(n) starts n cores only inside Runtime::run); spawn_on other \
+             cores from inside Runtime::run"
+        )
+    } else {
+        format!("spawn_on: this runtime runs cores 0..{running}, not core {index}")
+    };
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
 /// Lets the other tasks of this core run before this one goes on.

@@ -32,6 +32,7 @@ pub struct CoreInfo {
 #[derive(Clone, Debug)]
 pub struct Builder {
     cores: usize,
+    per_cpu: bool,
     pin: bool,
     reactor: ReactorKind,
     ring_entries: u32,
@@ -45,6 +46,7 @@ impl Default for Builder {
     fn default() -> Builder {
         Builder {
             cores: 1,
+            per_cpu: false,
             pin: false,
             reactor: ReactorKind::Auto,
             ring_entries: 256,
@@ -57,9 +59,28 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// How many cores [`Runtime::run`] starts (default 1).
+    /// How many cores [`Runtime::run`] starts (default 1; 1..=1024). See
+    /// [`one_core_per_cpu`](Builder::one_core_per_cpu) for as many as there are CPUs.
+    ///
+    /// Only [`Runtime::run`] starts them: [`Runtime::block_on`] runs core 0 alone, on the
+    /// calling thread, so [`spawn_on`](crate::spawn_on) from it reaches no other core.
     pub fn cores(mut self, n: usize) -> Builder {
         self.cores = n;
+        self.per_cpu = false;
+        self
+    }
+
+    /// One core per CPU this process may run on (its affinity mask, `sched_getaffinity`:
+    /// what `taskset` or a cgroup cpuset allows, not every CPU of the machine), counted when
+    /// the runtime is built. The thread-per-core counterpart of tokio's default
+    /// `worker_threads`. Overrides [`cores`](Builder::cores), and is overridden by it.
+    ///
+    /// ```
+    /// let rt = coreloop_runtime::Runtime::builder().one_core_per_cpu().build().unwrap();
+    /// assert!(rt.cores() >= 1);
+    /// ```
+    pub fn one_core_per_cpu(mut self) -> Builder {
+        self.per_cpu = true;
         self
     }
 
@@ -119,9 +140,12 @@ impl Builder {
 
     pub fn build(mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
+        if self.per_cpu {
+            self.cores = sched::sched_getaffinity(0)?.count().clamp(1, 1024);
+        }
         if self.cores == 0 || self.cores > 1024 {
             return Err(invalid(format!(
-                "cores must be 1..=1024, not {}",
+                "cores must be 1..=1024, not {} (one_core_per_cpu() asks for one per CPU)",
                 self.cores
             )));
         }
@@ -198,6 +222,12 @@ impl Runtime {
         Builder::default().build()
     }
 
+    /// How many cores [`run`](Runtime::run) starts ([`block_on`](Runtime::block_on) runs
+    /// core 0 alone).
+    pub fn cores(&self) -> usize {
+        self.cfg.cores
+    }
+
     /// The reactor this runtime runs (after any fallback).
     pub fn reactor(&self) -> ReactorKind {
         self.decided
@@ -215,6 +245,11 @@ impl Runtime {
 
     /// Runs `fut` on this thread (core 0) until it finishes, with every task it spawns.
     /// Tasks still alive afterwards stay on the core for the next `block_on`.
+    ///
+    /// Core 0 runs alone here, whatever [`Builder::cores`] says: the other cores are threads
+    /// that only [`run`](Runtime::run) starts (and stops when it returns). So inside
+    /// `block_on`, [`spawn_on`](crate::spawn_on)`(0, ..)` works and `spawn_on(1, ..)` fails
+    /// with an error that says so; to send work between cores, do it inside `run`.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         match self.core.block_on(fut) {
             Ok(v) => v,

@@ -8,19 +8,95 @@
 //!
 //! [`AsyncReadRentExt::read_exact`], [`AsyncWriteRentExt::write_all`] and
 //! [`AsyncWriteVectoredRentExt::write_all_vectored`] finish short transfers; they are written
-//! once, here, and serve every stream on both reactors.
+//! once, here, and serve every stream on both reactors. [`BufReader`] (with `read_line`,
+//! `read_until` and a [`Lines`] stream) and [`BufWriter`] (flushed on demand) put an owned
+//! buffer in front of any reader or writer.
 
 use crate::buf::{IoBuf, IoBufMut, Slice};
 use std::future::Future;
 use std::io;
+
+mod buf_reader;
+mod buf_writer;
+
+pub use buf_reader::{BufReader, DEFAULT_BUF_SIZE, Lines};
+pub use buf_writer::BufWriter;
 
 /// A result and the buffer handed back.
 pub type BufResult<T, B> = (io::Result<T>, B);
 
 /// Reads into owned buffers.
 pub trait AsyncReadRent {
-    /// Reads once, appending to `buf`; `Ok(0)` is end of stream (or a full buffer).
+    /// Reads once, **appending** to `buf`: the bytes land after its initialized ones, up to
+    /// its capacity, and its length grows by what was read. `Ok(0)` is end of stream. A
+    /// buffer with no spare capacity is an immediate `InvalidInput` error, never `Ok(0)`.
+    ///
+    /// # Example
+    /// ```
+    /// use coreloop_runtime::io::AsyncReadRent;
+    /// # coreloop_runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut reader = &b"hello"[..]; // any AsyncReadRent: a stream, a file, ...
+    /// let mut buf = Vec::with_capacity(8);
+    /// buf.extend_from_slice(b">");
+    /// let (res, buf) = reader.read(buf).await;
+    /// assert_eq!(res.unwrap(), 5);
+    /// assert_eq!(buf, b">hello"); // appended after what was there
+    /// let mut buf = buf;
+    /// buf.clear(); // to read from the start again
+    /// # let _ = buf;
+    /// let full = Vec::with_capacity(0);
+    /// let (res, _) = reader.read(full).await;
+    /// assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    /// # });
+    /// ```
     fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>>;
+}
+
+/// Bytes in memory as a reader: each read takes from the front (std's `Read for &[u8]`).
+impl AsyncReadRent for &[u8] {
+    async fn read<B: IoBufMut>(&mut self, mut buf: B) -> BufResult<usize, B> {
+        if buf.bytes_init() == buf.bytes_total() {
+            return (Err(no_room_error()), buf);
+        }
+        let n = copy_into(&mut buf, self);
+        *self = &self[n..];
+        (Ok(n), buf)
+    }
+}
+
+/// A vector as a writer: each write appends to it (std's `Write for Vec<u8>`).
+impl AsyncWriteRent for Vec<u8> {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        // SAFETY: IoBuf's contract: `stable_ptr` points to `bytes_init` initialized bytes,
+        // and `buf` is only borrowed while the slice lives.
+        let bytes = unsafe { std::slice::from_raw_parts(buf.stable_ptr(), buf.bytes_init()) };
+        self.extend_from_slice(bytes);
+        (Ok(bytes.len()), buf)
+    }
+}
+
+/// Copies as much of `src` as fits into `buf`'s spare capacity, after its initialized bytes,
+/// and records it; returns how many bytes were copied.
+pub(crate) fn copy_into<B: IoBufMut>(buf: &mut B, src: &[u8]) -> usize {
+    let init = buf.bytes_init();
+    let n = src.len().min(buf.bytes_total() - init);
+    // SAFETY: IoBufMut's contract: `stable_mut_ptr` is valid for writes of `bytes_total`
+    // bytes, and init + n <= bytes_total; `src` is a different allocation (it is borrowed
+    // while `buf` is borrowed mutably). Those n bytes are then initialized.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), buf.stable_mut_ptr().add(init), n);
+        buf.set_init(init + n);
+    }
+    n
+}
+
+/// The error of a read whose buffer has no spare capacity (the same words as the ops').
+pub(crate) fn no_room_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "coreloop: read into a buffer with no spare capacity (reads append after the \
+         initialized bytes: clear() the buffer or reserve room first)",
+    )
 }
 
 /// Writes from owned buffers.

@@ -38,15 +38,19 @@
 mod fd;
 
 pub mod accept;
+pub mod chmod;
 pub mod close;
 pub mod connect;
 pub mod fallocate;
 pub mod fsync;
 pub mod ftruncate;
+pub mod getdents;
+pub mod link;
 pub mod mkdir;
 pub mod nop;
 pub mod open;
 pub mod read;
+pub mod readlink;
 pub mod readv;
 pub mod recv;
 pub mod recvmsg;
@@ -55,6 +59,7 @@ pub mod send;
 pub mod sendmsg;
 pub mod shutdown;
 pub mod statx;
+pub mod symlink;
 pub mod unlink;
 pub mod write;
 pub mod writev;
@@ -196,11 +201,5 @@ pub unsafe trait OpCode: 'static {
 
 /// The error of a read whose buffer has no spare capacity: a read appends after the
 /// initialized bytes, so there is nowhere to put data (and `Ok(0)` would read as end of
-/// stream).
-pub(crate) fn no_room_error() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        "coreloop: read into a buffer with no spare capacity (reads append after the \
-         initialized bytes: clear() the buffer or reserve room first)",
-    )
-}
+/// stream). One message for ops and for the in-memory readers of `io`.
+pub(crate) use crate::io::no_room_error;

@@ -49,6 +49,22 @@ impl ReactorKind {
     }
 }
 
+/// `"uring".parse::<ReactorKind>()`: the same names as [`ReactorKind::parse`] (and
+/// `CORELOOP_REACTOR`), so a flag parser (`clap`, `argh`, ...) takes a `ReactorKind` directly.
+///
+/// ```
+/// use coreloop_runtime::ReactorKind;
+/// assert_eq!("epoll".parse::<ReactorKind>().unwrap(), ReactorKind::Epoll);
+/// assert!("kqueue".parse::<ReactorKind>().is_err());
+/// ```
+impl std::str::FromStr for ReactorKind {
+    type Err = io::Error;
+
+    fn from_str(s: &str) -> io::Result<ReactorKind> {
+        ReactorKind::parse(s)
+    }
+}
+
 impl fmt::Display for ReactorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

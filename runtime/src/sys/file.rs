@@ -1,11 +1,12 @@
 //! Files and directories: `openat`, `statx`, `fsync`, `fdatasync`, `ftruncate`, `fallocate`,
-//! `mkdirat`, `unlinkat`, `renameat2`.
+//! `fchmodat`, `mkdirat`, `unlinkat`, `renameat2`. (Directory reading is in `dir`, links in
+//! `link`.)
 //!
 //! Paths are `&CStr`; [`cstr_path`] turns a `&Path` into one and reports an interior NUL as
 //! `EINVAL`, which `std::io::Error` (and so `coreloop-net`/`coreloop-fs`) reports as
 //! `ErrorKind::InvalidInput`.
 //!
-//! `EINTR`: openat, statx, fsync, fdatasync, ftruncate and fallocate are retried (repeating
+//! `EINTR`: openat, statx, fsync, fdatasync, ftruncate, fallocate and fchmodat are retried (repeating
 //! them after an interruption is harmless). mkdirat, unlinkat and renameat2 are not: if one
 //! completed before the interruption was reported, a retry would fail with `EEXIST` or
 //! `ENOENT` and hide the success.
@@ -124,6 +125,23 @@ pub fn fallocate(fd: RawFd, mode: u32, offset: u64, len: u64) -> Result<(), Errn
             mode as usize,
             offset as usize,
             len as usize,
+        )
+    })
+    .map(drop)
+}
+
+/// `fchmodat(2)`: sets the permission bits (and set-id and sticky bits) of `path` (relative
+/// to `dirfd`) to `mode & 0o7777`, following a symbolic link. Retries `EINTR`.
+pub fn fchmodat(dirfd: RawFd, path: &CStr, mode: u32) -> Result<(), Errno> {
+    // SAFETY: path is NUL-terminated and borrowed for the call; fchmodat stores to no user
+    // memory. (The syscall has no flags argument; glibc's AT_SYMLINK_NOFOLLOW emulation is
+    // not this.)
+    retry_eintr(|| unsafe {
+        call3(
+            nr::FCHMODAT,
+            dirfd as usize,
+            path.as_ptr() as usize,
+            (mode & 0o7777) as usize,
         )
     })
     .map(drop)

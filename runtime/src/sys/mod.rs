@@ -12,12 +12,14 @@
 pub mod addr;
 mod arch;
 mod call;
+pub mod dir;
 pub mod epoll;
 pub mod errno;
 pub mod eventfd;
 pub mod fd;
 pub mod file;
 pub mod io;
+pub mod link;
 pub mod msg;
 pub mod resource;
 pub mod sched;

@@ -157,8 +157,13 @@ pub mod nr {
     pub const SCHED_GETAFFINITY: usize = 204;
     pub const CLOCK_GETTIME: usize = 228;
     pub const EPOLL_CTL: usize = 233;
+    pub const GETDENTS64: usize = 217;
     pub const MKDIRAT: usize = 258;
     pub const UNLINKAT: usize = 263;
+    pub const LINKAT: usize = 265;
+    pub const SYMLINKAT: usize = 266;
+    pub const READLINKAT: usize = 267;
+    pub const FCHMODAT: usize = 268;
     pub const EPOLL_PWAIT: usize = 281;
     pub const TIMERFD_CREATE: usize = 283;
     pub const FALLOCATE: usize = 285;
