@@ -5,7 +5,6 @@
 
 use bytes::Bytes;
 use coreloop::net::{TcpListener, TcpStream};
-use coreloop::reactor_test;
 use coreloop_compat::Compat;
 use coreloop_compat::hyper::{CoreExecutor, CoreTimer};
 use http_body_util::{BodyExt, Either, Full, StreamBody};
@@ -98,55 +97,53 @@ async fn text(res: Response<Incoming>) -> String {
     String::from_utf8(body.to_vec()).unwrap()
 }
 
-reactor_test! {
-    async fn http1_keep_alive_1000_requests_and_16mib_stream() {
-        let addr = server();
-        let io = Compat::new(connect(addr).await);
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
-        coreloop::spawn(conn);
-        for i in 0..REQUESTS {
-            let req = Request::get(format!("/n/{i}"))
-                .header("host", "localhost")
+#[coreloop::test]
+async fn http1_keep_alive_1000_requests_and_16mib_stream() {
+    let addr = server();
+    let io = Compat::new(connect(addr).await);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+    coreloop::spawn(conn);
+    for i in 0..REQUESTS {
+        let req = Request::get(format!("/n/{i}"))
+            .header("host", "localhost")
+            .body(Either::Left(Full::new(Bytes::new())))
+            .unwrap();
+        let res = sender.send_request(req).await.unwrap();
+        assert_eq!(text(res).await, i.to_string());
+    }
+    // The same connection streams 16 MiB up while the echo streams it down.
+    let req = Request::post("/echo")
+        .header("host", "localhost")
+        .body(Either::Right(big_body()))
+        .unwrap();
+    check_big(sender.send_request(req).await.unwrap()).await;
+}
+
+#[coreloop::test]
+async fn http2_multiplexed_1000_requests_and_16mib_stream() {
+    let addr = server();
+    let io = Compat::new(connect(addr).await);
+    let (sender, conn) = hyper::client::conn::http2::Builder::new(CoreExecutor)
+        .timer(CoreTimer)
+        .handshake(io)
+        .await
+        .unwrap();
+    coreloop::spawn(conn);
+    // Every request is sent before any answer is awaited: they share the connection.
+    let requests = (0..REQUESTS).map(|i| {
+        let mut sender = sender.clone();
+        async move {
+            let req = Request::get(format!("http://localhost/n/{i}"))
                 .body(Either::Left(Full::new(Bytes::new())))
                 .unwrap();
             let res = sender.send_request(req).await.unwrap();
+            assert_eq!(res.version(), hyper::Version::HTTP_2);
             assert_eq!(text(res).await, i.to_string());
         }
-        // The same connection streams 16 MiB up while the echo streams it down.
-        let req = Request::post("/echo")
-            .header("host", "localhost")
-            .body(Either::Right(big_body()))
-            .unwrap();
-        check_big(sender.send_request(req).await.unwrap()).await;
-    }
-}
-
-reactor_test! {
-    async fn http2_multiplexed_1000_requests_and_16mib_stream() {
-        let addr = server();
-        let io = Compat::new(connect(addr).await);
-        let (sender, conn) = hyper::client::conn::http2::Builder::new(CoreExecutor)
-            .timer(CoreTimer)
-            .handshake(io)
-            .await
-            .unwrap();
-        coreloop::spawn(conn);
-        // Every request is sent before any answer is awaited: they share the connection.
-        let requests = (0..REQUESTS).map(|i| {
-            let mut sender = sender.clone();
-            async move {
-                let req = Request::get(format!("http://localhost/n/{i}"))
-                    .body(Either::Left(Full::new(Bytes::new())))
-                    .unwrap();
-                let res = sender.send_request(req).await.unwrap();
-                assert_eq!(res.version(), hyper::Version::HTTP_2);
-                assert_eq!(text(res).await, i.to_string());
-            }
-        });
-        futures_util::future::join_all(requests).await;
-        let req = Request::post("http://localhost/echo")
-            .body(Either::Right(big_body()))
-            .unwrap();
-        check_big(sender.clone().send_request(req).await.unwrap()).await;
-    }
+    });
+    futures_util::future::join_all(requests).await;
+    let req = Request::post("http://localhost/echo")
+        .body(Either::Right(big_body()))
+        .unwrap();
+    check_big(sender.clone().send_request(req).await.unwrap()).await;
 }

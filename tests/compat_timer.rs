@@ -3,7 +3,6 @@
 //! dropped early ends its timer task at once, and a sleep made on one core and polled on
 //! another fires there.
 
-use coreloop::reactor_test;
 use coreloop_compat::hyper::{CoreSleep, CoreTimer};
 use hyper::rt::Timer;
 use std::time::{Duration, Instant};
@@ -12,31 +11,37 @@ const fn send_sync<T: Send + Sync>() {}
 const _: () = send_sync::<CoreSleep>();
 const _: () = send_sync::<CoreTimer>();
 
-reactor_test! {
-    async fn a_sleep_fires_after_its_deadline() {
-        let start = Instant::now();
-        CoreTimer.sleep(Duration::from_millis(30)).await;
-        let took = start.elapsed();
-        assert!(took >= Duration::from_millis(30), "woke early: {took:?}");
-        assert!(took < Duration::from_secs(2), "woke late: {took:?}");
-    }
+#[coreloop::test]
+async fn a_sleep_fires_after_its_deadline() {
+    let start = Instant::now();
+    CoreTimer.sleep(Duration::from_millis(30)).await;
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(30), "woke early: {took:?}");
+    assert!(took < Duration::from_secs(2), "woke late: {took:?}");
 }
 
-reactor_test! {
-    async fn a_dropped_sleep_ends_its_timer_task() {
-        let before = coreloop::live_tasks().unwrap();
-        let mut sleep = CoreTimer.sleep(Duration::from_secs(3600));
-        // First poll: registers the timer on this core (one task).
-        let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(sleep.as_mut().poll(cx))).await;
-        assert!(polled.is_pending());
-        assert_eq!(coreloop::live_tasks().unwrap(), before + 1, "the timer task");
-        drop(sleep);
-        // The task sees the cancellation on its next poll, without waiting an hour.
-        for _ in 0..10 {
-            coreloop::yield_now().await;
-        }
-        assert_eq!(coreloop::live_tasks().unwrap(), before, "the timer task ended");
+#[coreloop::test]
+async fn a_dropped_sleep_ends_its_timer_task() {
+    let before = coreloop::live_tasks().unwrap();
+    let mut sleep = CoreTimer.sleep(Duration::from_secs(3600));
+    // First poll: registers the timer on this core (one task).
+    let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(sleep.as_mut().poll(cx))).await;
+    assert!(polled.is_pending());
+    assert_eq!(
+        coreloop::live_tasks().unwrap(),
+        before + 1,
+        "the timer task"
+    );
+    drop(sleep);
+    // The task sees the cancellation on its next poll, without waiting an hour.
+    for _ in 0..10 {
+        coreloop::yield_now().await;
     }
+    assert_eq!(
+        coreloop::live_tasks().unwrap(),
+        before,
+        "the timer task ended"
+    );
 }
 
 #[test]

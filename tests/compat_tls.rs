@@ -3,7 +3,6 @@
 //! directions and close cleanly (close_notify both ways).
 
 use coreloop::net::{TcpListener, TcpStream};
-use coreloop::reactor_test;
 use coreloop::testing::pattern;
 use coreloop_compat::Compat;
 use std::sync::Arc;
@@ -36,46 +35,45 @@ fn configs() -> (TlsAcceptor, TlsConnector) {
     )
 }
 
-reactor_test! {
-    async fn tls_round_trip() {
-        let (acceptor, connector) = configs();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        // The server echoes every byte, then closes after the client does.
-        let server = coreloop::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
-            let mut tls = acceptor.accept(Compat::new(stream)).await.unwrap();
-            let mut buf = vec![0u8; 10_000];
-            let mut echoed = 0;
-            loop {
-                let n = tls.read(&mut buf).await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                tls.write_all(&buf[..n]).await.unwrap();
-                echoed += n;
+#[coreloop::test]
+async fn tls_round_trip() {
+    let (acceptor, connector) = configs();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The server echoes every byte, then closes after the client does.
+    let server = coreloop::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(Compat::new(stream)).await.unwrap();
+        let mut buf = vec![0u8; 10_000];
+        let mut echoed = 0;
+        loop {
+            let n = tls.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
             }
-            tls.shutdown().await.unwrap();
-            echoed
-        });
-        let stream = TcpStream::connect(addr).await.unwrap();
-        let name = ServerName::try_from("localhost").unwrap();
-        let tls = connector.connect(name, Compat::new(stream)).await.unwrap();
-        let (mut rd, mut wr) = tokio::io::split(tls);
-        let data = pattern(1 << 20, 0x5a);
-        let sent = data.clone();
-        let write = async move {
-            wr.write_all(&sent).await.unwrap();
-            wr.shutdown().await.unwrap();
-        };
-        let read = async move {
-            let mut got = Vec::new();
-            rd.read_to_end(&mut got).await.unwrap();
-            got
-        };
-        let ((), got) = futures_util::future::join(write, read).await;
-        assert_eq!(got.len(), data.len());
-        assert!(got == data, "echoed bytes differ");
-        assert_eq!(server.await.unwrap(), data.len());
-    }
+            tls.write_all(&buf[..n]).await.unwrap();
+            echoed += n;
+        }
+        tls.shutdown().await.unwrap();
+        echoed
+    });
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = connector.connect(name, Compat::new(stream)).await.unwrap();
+    let (mut rd, mut wr) = tokio::io::split(tls);
+    let data = pattern(1 << 20, 0x5a);
+    let sent = data.clone();
+    let write = async move {
+        wr.write_all(&sent).await.unwrap();
+        wr.shutdown().await.unwrap();
+    };
+    let read = async move {
+        let mut got = Vec::new();
+        rd.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let ((), got) = futures_util::future::join(write, read).await;
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "echoed bytes differ");
+    assert_eq!(server.await.unwrap(), data.len());
 }

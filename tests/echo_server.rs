@@ -21,54 +21,56 @@ fn round_trip(c: &mut TcpStream, msg: &[u8]) {
     assert!(back == msg, "echo differs");
 }
 
-coreloop::reactor_test! {
-    async fn echo_half_close_and_reset() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let sd = Arc::new(Shutdown::new());
-        let loop_sd = sd.clone();
-        let server = coreloop::spawn(async move {
-            let conn_sd = loop_sd.clone();
-            server::accept_loop(listener, &loop_sd, Duration::from_secs(2), move |s| {
-                let sd = conn_sd.clone();
-                async move { echo_conn::echo(s, &sd).await }
-            })
-            .await
-        });
-        let client = coreloop::spawn_blocking(move || {
-            let mut healthy = TcpStream::connect(addr).unwrap();
-            healthy.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            round_trip(&mut healthy, b"first");
+#[coreloop::test]
+async fn echo_half_close_and_reset() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sd = Arc::new(Shutdown::new());
+    let loop_sd = sd.clone();
+    let server = coreloop::spawn(async move {
+        let conn_sd = loop_sd.clone();
+        server::accept_loop(listener, &loop_sd, Duration::from_secs(2), move |s| {
+            let sd = conn_sd.clone();
+            async move { echo_conn::echo(s, &sd).await }
+        })
+        .await
+    });
+    let client = coreloop::spawn_blocking(move || {
+        let mut healthy = TcpStream::connect(addr).unwrap();
+        healthy
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        round_trip(&mut healthy, b"first");
 
-            // Half-close: 300 KB out, write side shut, all of it back, then EOF.
-            let mut half = TcpStream::connect(addr).unwrap();
-            half.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
-            let mut reader = half.try_clone().unwrap();
-            let want = payload.len();
-            let t = std::thread::spawn(move || {
-                let mut got = Vec::new();
-                reader.read_to_end(&mut got).unwrap();
-                got
-            });
-            half.write_all(&payload).unwrap();
-            half.shutdown(Half::Write).unwrap();
-            let got = t.join().unwrap();
-            assert_eq!(got.len(), want);
-            assert!(got == payload);
-
-            // Reset: linger 0 then close sends RST; the server drops that connection only.
-            let reset = TcpStream::connect(addr).unwrap();
-            round_trip(&mut reset.try_clone().unwrap(), b"before reset");
-            let sock = socket_linger_zero(reset);
-            drop(sock);
-            std::thread::sleep(Duration::from_millis(50));
-            round_trip(&mut healthy, b"still here");
+        // Half-close: 300 KB out, write side shut, all of it back, then EOF.
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let mut reader = half.try_clone().unwrap();
+        let want = payload.len();
+        let t = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            reader.read_to_end(&mut got).unwrap();
+            got
         });
-        client.await.expect("client");
-        sd.trigger();
-        assert_eq!(server.await.expect("server"), 3);
-    }
+        half.write_all(&payload).unwrap();
+        half.shutdown(Half::Write).unwrap();
+        let got = t.join().unwrap();
+        assert_eq!(got.len(), want);
+        assert!(got == payload);
+
+        // Reset: linger 0 then close sends RST; the server drops that connection only.
+        let reset = TcpStream::connect(addr).unwrap();
+        round_trip(&mut reset.try_clone().unwrap(), b"before reset");
+        let sock = socket_linger_zero(reset);
+        drop(sock);
+        std::thread::sleep(Duration::from_millis(50));
+        round_trip(&mut healthy, b"still here");
+    });
+    client.await.expect("client");
+    sd.trigger();
+    assert_eq!(server.await.expect("server"), 3);
 }
 
 /// Sets SO_LINGER {on, 0} so that dropping the socket resets the connection.

@@ -475,81 +475,86 @@ fn cases() -> Vec<Case> {
     v
 }
 
-coreloop::reactor_test! {
-    async fn hostile_requests_get_their_status_and_the_right_close() {
-        with_server(cfg(), |addr| {
-            for k in cases() {
-                run_case(addr, &k);
-            }
-        })
-        .await;
-    }
+#[coreloop::test]
+async fn hostile_requests_get_their_status_and_the_right_close() {
+    with_server(cfg(), |addr| {
+        for k in cases() {
+            run_case(addr, &k);
+        }
+    })
+    .await;
 }
 
-coreloop::reactor_test! {
-    async fn head_has_get_headers_and_no_content() {
-        with_server(cfg(), |addr| {
+#[coreloop::test]
+async fn head_has_get_headers_and_no_content() {
+    with_server(cfg(), |addr| {
+        let mut c = Client::connect(addr);
+        c.c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let get = c.answer(false).unwrap();
+        let head = c.answer(true).unwrap();
+        let strip = |a: &Answer| {
+            a.headers
+                .iter()
+                .filter(|(n, _)| n != "date")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&get), strip(&head));
+        assert_eq!(get.body, b"Hello, World!");
+        // Nothing follows the HEAD answer: the next one parses from its first byte.
+        assert!(!c.closed());
+    })
+    .await;
+}
+
+#[coreloop::test]
+async fn expect_100_continue_is_answered_before_the_body() {
+    with_server(cfg(), |addr| {
+        let mut c = Client::connect(addr);
+        c.c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n").unwrap();
+        let interim = c.answer(false).unwrap();
+        assert_eq!(interim.status, 100);
+        c.c.write_all(b"hello").unwrap();
+        let a = c.answer(false).unwrap();
+        assert_eq!((a.status, a.body.as_slice()), (200, &b"hello"[..]));
+        // Chunked too.
+        c.c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+        assert_eq!(c.answer(false).unwrap().status, 100);
+        c.c.write_all(b"2\r\nok\r\n0\r\n\r\n").unwrap();
+        let a = c.answer(false).unwrap();
+        assert_eq!((a.status, a.body.as_slice()), (200, &b"ok"[..]));
+        assert!(!c.closed());
+    })
+    .await;
+}
+
+#[coreloop::test]
+async fn error_with_unread_body_is_a_lingering_close_not_a_reset() {
+    with_server(cfg(), |addr| {
+        // 413 at the head, with 512 KiB of body already on its way: the answer must reach
+        // the client, then EOF, with no reset destroying it.
+        for _ in 0..3 {
             let mut c = Client::connect(addr);
-            c.c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-            let get = c.answer(false).unwrap();
-            let head = c.answer(true).unwrap();
-            let strip = |a: &Answer| a.headers.iter().filter(|(n, _)| n != "date").cloned().collect::<Vec<_>>();
-            assert_eq!(strip(&get), strip(&head));
-            assert_eq!(get.body, b"Hello, World!");
-            // Nothing follows the HEAD answer: the next one parses from its first byte.
-            assert!(!c.closed());
-        })
-        .await;
-    }
-}
-
-coreloop::reactor_test! {
-    async fn expect_100_continue_is_answered_before_the_body() {
-        with_server(cfg(), |addr| {
-            let mut c = Client::connect(addr);
-            c.c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n").unwrap();
-            let interim = c.answer(false).unwrap();
-            assert_eq!(interim.status, 100);
-            c.c.write_all(b"hello").unwrap();
-            let a = c.answer(false).unwrap();
-            assert_eq!((a.status, a.body.as_slice()), (200, &b"hello"[..]));
-            // Chunked too.
-            c.c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
-            assert_eq!(c.answer(false).unwrap().status, 100);
-            c.c.write_all(b"2\r\nok\r\n0\r\n\r\n").unwrap();
-            let a = c.answer(false).unwrap();
-            assert_eq!((a.status, a.body.as_slice()), (200, &b"ok"[..]));
-            assert!(!c.closed());
-        })
-        .await;
-    }
-}
-
-coreloop::reactor_test! {
-    async fn error_with_unread_body_is_a_lingering_close_not_a_reset() {
-        with_server(cfg(), |addr| {
-            // 413 at the head, with 512 KiB of body already on its way: the answer must reach
-            // the client, then EOF, with no reset destroying it.
-            for _ in 0..3 {
-                let mut c = Client::connect(addr);
-                let mut input = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 600000\r\n\r\n".to_vec();
-                input.extend(std::iter::repeat_n(b'x', 512 * 1024));
-                let w = c.c.try_clone().unwrap();
-                let writer = std::thread::spawn(move || {
-                    let mut w = w;
-                    let _ = w.write_all(&input);
-                });
-                let a = c.answer(false).expect("the 413, not a reset");
-                assert_eq!(a.status, 413);
-                assert!(a.close);
-                // A clean EOF: closing with the body unread would reset the connection (on a
-                // real network the reset can overtake the answer and destroy it).
-                let mut rest = Vec::new();
-                c.c.read_to_end(&mut rest).expect("EOF after the answer, not a reset");
-                assert!(rest.is_empty());
-                writer.join().unwrap();
-            }
-        })
-        .await;
-    }
+            let mut input =
+                b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 600000\r\n\r\n".to_vec();
+            input.extend(std::iter::repeat_n(b'x', 512 * 1024));
+            let w = c.c.try_clone().unwrap();
+            let writer = std::thread::spawn(move || {
+                let mut w = w;
+                let _ = w.write_all(&input);
+            });
+            let a = c.answer(false).expect("the 413, not a reset");
+            assert_eq!(a.status, 413);
+            assert!(a.close);
+            // A clean EOF: closing with the body unread would reset the connection (on a
+            // real network the reset can overtake the answer and destroy it).
+            let mut rest = Vec::new();
+            c.c.read_to_end(&mut rest)
+                .expect("EOF after the answer, not a reset");
+            assert!(rest.is_empty());
+            writer.join().unwrap();
+        }
+    })
+    .await;
 }

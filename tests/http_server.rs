@@ -30,62 +30,78 @@ fn statuses(out: &str) -> Vec<u16> {
         .collect()
 }
 
-coreloop::reactor_test! {
-    async fn bad_requests_do_not_disturb_other_connections() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let sd = Arc::new(Shutdown::new());
-        let cfg = Rc::new(Config { header_timeout: Duration::from_millis(500), ..Config::default() });
-        let loop_sd = sd.clone();
-        let server = coreloop::spawn(async move {
-            let conn_sd = loop_sd.clone();
-            server::accept_loop(listener, &loop_sd, Duration::from_secs(2), move |s| {
-                let cfg = cfg.clone();
-                let sd = conn_sd.clone();
-                async move {
-                    serve_conn(s, &cfg, &sd).await;
-                }
-            })
-            .await
-        });
-        let client = coreloop::spawn_blocking(move || {
-            // A slowloris connection held open the whole time must not stop the others.
-            let mut slow = TcpStream::connect(addr).unwrap();
-            slow.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
-            let cases: [(&[u8], u16); 4] = [
-                (b"BROKEN\r\n\r\n", 400),
-                (b"GET / HTTP/1.1\r\n\r\n", 400),
-                (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", 400),
-                (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
-            ];
-            for (input, want) in cases {
-                assert_eq!(statuses(&exchange(addr, input)), [want]);
-                let ok = exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-                assert_eq!(statuses(&ok), [200]);
-                assert!(ok.ends_with("Hello, World!"));
+#[coreloop::test]
+async fn bad_requests_do_not_disturb_other_connections() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sd = Arc::new(Shutdown::new());
+    let cfg = Rc::new(Config {
+        header_timeout: Duration::from_millis(500),
+        ..Config::default()
+    });
+    let loop_sd = sd.clone();
+    let server = coreloop::spawn(async move {
+        let conn_sd = loop_sd.clone();
+        server::accept_loop(listener, &loop_sd, Duration::from_secs(2), move |s| {
+            let cfg = cfg.clone();
+            let sd = conn_sd.clone();
+            async move {
+                serve_conn(s, &cfg, &sd).await;
             }
-            // Pipelined burst over TCP: 100 answers, in order.
-            let mut burst = Vec::new();
-            for i in 0..100 {
-                let body = format!("{i:03}");
-                burst.extend_from_slice(format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{body}").as_bytes());
-            }
-            burst.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let out = exchange(addr, &burst);
-            assert_eq!(statuses(&out).len(), 101);
-            let bodies: Vec<&str> = out.split("\r\n\r\n").skip(1).map(|s| &s[..3]).take(100).collect();
-            let want: Vec<String> = (0..100).map(|i| format!("{i:03}")).collect();
-            assert_eq!(bodies, want);
-            // The slowloris connection was cut off within the header timeout.
-            slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            let mut rest = Vec::new();
-            assert!(slow.read_to_end(&mut rest).is_ok(), "slow connection closed, not timed out by the client");
-        });
-        client.await.expect("client");
-        sd.trigger();
-        let accepted = server.await.expect("server");
-        assert!(accepted >= 10, "{accepted}");
-    }
+        })
+        .await
+    });
+    let client = coreloop::spawn_blocking(move || {
+        // A slowloris connection held open the whole time must not stop the others.
+        let mut slow = TcpStream::connect(addr).unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
+        let cases: [(&[u8], u16); 4] = [
+            (b"BROKEN\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\n\r\n", 400),
+            (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", 400),
+            (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
+        ];
+        for (input, want) in cases {
+            assert_eq!(statuses(&exchange(addr, input)), [want]);
+            let ok = exchange(
+                addr,
+                b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            );
+            assert_eq!(statuses(&ok), [200]);
+            assert!(ok.ends_with("Hello, World!"));
+        }
+        // Pipelined burst over TCP: 100 answers, in order.
+        let mut burst = Vec::new();
+        for i in 0..100 {
+            let body = format!("{i:03}");
+            burst.extend_from_slice(
+                format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{body}")
+                    .as_bytes(),
+            );
+        }
+        burst.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let out = exchange(addr, &burst);
+        assert_eq!(statuses(&out).len(), 101);
+        let bodies: Vec<&str> = out
+            .split("\r\n\r\n")
+            .skip(1)
+            .map(|s| &s[..3])
+            .take(100)
+            .collect();
+        let want: Vec<String> = (0..100).map(|i| format!("{i:03}")).collect();
+        assert_eq!(bodies, want);
+        // The slowloris connection was cut off within the header timeout.
+        slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut rest = Vec::new();
+        assert!(
+            slow.read_to_end(&mut rest).is_ok(),
+            "slow connection closed, not timed out by the client"
+        );
+    });
+    client.await.expect("client");
+    sd.trigger();
+    let accepted = server.await.expect("server");
+    assert!(accepted >= 10, "{accepted}");
 }
 
 #[test]
