@@ -183,6 +183,10 @@ impl<R: AsyncReadRent> BufReader<R> {
     /// The lines of the stream as a [`Stream`] of `io::Result<String>`, each without its
     /// `\n` (or `\r\n`); the stream ends at end of stream. Read errors are items: the stream
     /// goes on after one (stop on the first `Err` unless the reader can recover).
+    ///
+    /// `R: 'static`, because each line's read owns the reader while it runs (one boxed
+    /// future per line); over a borrowed reader (`BufReader<&TcpStream>`), loop on
+    /// [`next_line`](BufReader::next_line) instead.
     pub fn lines(self) -> Lines<R>
     where
         R: 'static,

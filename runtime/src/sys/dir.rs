@@ -9,14 +9,23 @@ use super::errno::Errno;
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 
-/// `d_type` values: what an entry is, when the file system says (else [`DT_UNKNOWN`]).
+// `d_type` values: what an entry is, when the file system says. Each is the `S_IF*` file
+// type of `st_mode` shifted right by 12 bits.
+/// The file system does not say what the entry is: ask statx.
 pub const DT_UNKNOWN: u8 = 0;
+/// A named pipe.
 pub const DT_FIFO: u8 = 1;
+/// A character device.
 pub const DT_CHR: u8 = 2;
+/// A directory.
 pub const DT_DIR: u8 = 4;
+/// A block device.
 pub const DT_BLK: u8 = 6;
+/// A regular file.
 pub const DT_REG: u8 = 8;
+/// A symbolic link.
 pub const DT_LNK: u8 = 10;
+/// A Unix socket.
 pub const DT_SOCK: u8 = 12;
 
 /// `getdents64(2)`: fills `ptr..ptr+len` with directory records (see [`entries`]) from the
