@@ -12,13 +12,16 @@
 //!
 //! `GET /` answers which core and protocol served it; `POST /echo` streams the request body
 //! back as it arrives; anything else is 404. Flags: `--addr` (127.0.0.1:3000), `--cores N`
-//! (every core by default), `--reactor uring|epoll|auto`.
+//! (every core by default), `--reactor uring|epoll|auto`. SIGUSR1 prints the reactor
+//! counters to stderr (for coreloop-bench).
 
 use bytes::Bytes;
 use coreloop::net::TcpListener;
+use coreloop::signal::unix::SignalKind;
 use coreloop::{ReactorKind, Runtime};
 use coreloop_compat::Compat;
 use coreloop_compat::hyper::{CoreExecutor, CoreTimer};
+use coreloop_examples_support::server;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -51,6 +54,18 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     })
 }
 
+/// Prints the counters line of every core (`stats reactor=… reactor_syscalls=…`) on each
+/// SIGUSR1.
+async fn print_stats_on_sigusr1(kind: ReactorKind) {
+    let Ok(mut usr1) = coreloop::signal::unix::signal(SignalKind::user_defined1()) else {
+        return;
+    };
+    while usr1.recv().await.is_some() {
+        let per_core = server::all_core_stats().await;
+        eprintln!("{}", server::stats_line(kind, &per_core));
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let mut addr = String::from("127.0.0.1:3000");
     let mut cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -65,11 +80,17 @@ fn main() -> std::io::Result<()> {
             other => return Err(std::io::Error::other(format!("unknown flag {other}"))),
         }
     }
+    // SIGUSR1 prints the reactor counters (as the other example servers do; coreloop-bench
+    // reads them): blocked before the cores start, so every core thread inherits the mask.
+    coreloop::signal::block(&[SignalKind::user_defined1()])?;
     let rt = Runtime::builder().cores(cores).reactor(reactor).build()?;
     eprintln!("hyper: http://{addr}/ on {cores} cores, {:?}", rt.reactor());
-    rt.run(|_core| {
+    rt.run(|core| {
         let addr = addr.clone();
         async move {
+            if core.index == 0 {
+                coreloop::spawn(print_stats_on_sigusr1(core.reactor));
+            }
             let listener = TcpListener::builder(addr.as_str())
                 .reuse_port(true)
                 .listen()?;

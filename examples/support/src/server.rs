@@ -220,8 +220,8 @@ async fn watch_signals(fd: SharedFd, shutdown: Arc<Shutdown>) {
     }
 }
 
-/// Every core's counters, asked of each core on that core.
-async fn all_core_stats() -> Vec<ReactorStats> {
+/// Every core's counters, asked of each core on that core (from inside `Runtime::run`).
+pub async fn all_core_stats() -> Vec<ReactorStats> {
     let n = coreloop::core_count().unwrap_or(1);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {

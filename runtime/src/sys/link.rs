@@ -5,7 +5,7 @@
 //! the success.
 
 use super::arch::nr;
-use super::call::{call4, call5, retry_eintr};
+use super::call::{call3, call4, call5, retry_eintr};
 use super::errno::Errno;
 use std::ffi::CStr;
 use std::os::fd::RawFd;
@@ -43,7 +43,7 @@ pub fn symlinkat(target: &CStr, dirfd: RawFd, link: &CStr) -> Result<(), Errno> 
     // SAFETY: both paths are NUL-terminated and borrowed for the call; symlinkat stores to
     // no user memory.
     unsafe {
-        super::call::call3(
+        call3(
             nr::SYMLINKAT,
             target.as_ptr() as usize,
             dirfd as usize,
