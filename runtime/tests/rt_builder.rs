@@ -61,9 +61,9 @@ fn spawn_on_from_block_on_reaches_core_0_and_explains_the_others() {
             .unwrap();
         rt.block_on(async {
             assert_eq!(spawn_on(0, async { 7 }).unwrap().await.unwrap(), 7);
-            let e = spawn_on(1, async {})
-                .err()
-                .expect("core 1 does not run in block_on");
+            let Err(e) = spawn_on(1, async {}) else {
+                panic!("core 1 does not run in block_on, yet spawn_on(1) succeeded");
+            };
             assert_eq!(e.kind(), ErrorKind::InvalidInput);
             let msg = e.to_string();
             assert!(msg.contains("block_on runs core 0 alone"), "{msg}");
@@ -79,7 +79,9 @@ fn spawn_on_from_block_on_reaches_core_0_and_explains_the_others() {
                     .unwrap()
                     .await
                     .unwrap();
-                let e = spawn_on(4, async { None::<usize> }).err().unwrap();
+                let Err(e) = spawn_on(4, async { None::<usize> }) else {
+                    panic!("spawn_on(4) on a 4-core runtime succeeded");
+                };
                 Some((there, e.to_string()))
             })
             .unwrap();
