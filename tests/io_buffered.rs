@@ -22,8 +22,8 @@ async fn read_line_and_read_until_split_at_the_delimiter_across_reads() {
     // A tiny buffer, so lines span several refills; the writer sends in odd pieces.
     let writer = coreloop::spawn(async move {
         for piece in ["fir", "st\nsec", "ond\r\nthird;fourth", "\nlast-no-newline"] {
-            let (res, _) = a.write(piece).await;
-            assert_eq!(res.unwrap(), piece.len());
+            let (res, _) = (&a).write_all(piece).await;
+            res.unwrap();
             coreloop::time::sleep(std::time::Duration::from_millis(2)).await;
         }
     });
@@ -50,7 +50,7 @@ async fn read_line_and_read_until_split_at_the_delimiter_across_reads() {
 #[coreloop::test]
 async fn read_line_rejects_invalid_utf8_and_leaves_the_line_alone() {
     let (a, b) = UnixStream::pair().unwrap();
-    a.write(b"\xff\xfe\nok\n".to_vec()).await.0.unwrap();
+    (&a).write_all(b"\xff\xfe\nok\n".to_vec()).await.0.unwrap();
     drop(a);
     let mut r = BufReader::new(b);
     let mut line = String::from("before");
@@ -202,18 +202,26 @@ async fn a_buf_reader_and_a_buf_writer_share_one_unix_stream() {
 #[coreloop::test]
 async fn buf_reader_read_hands_out_buffered_bytes_and_refuses_a_full_buffer() {
     let (a, b) = UnixStream::pair().unwrap();
-    a.write("abcdefgh").await.0.unwrap();
+    (&a).write_all("abcdefgh").await.0.unwrap();
     let mut r = BufReader::with_capacity(8, b);
     let mut head = Vec::with_capacity(3);
     head = r.read_exact(head).await.1;
     assert_eq!(head, b"abc");
-    assert_eq!(r.buffer(), b"defgh");
+    // One refill of 8 took what was sent (less only under injected short reads).
+    let buffered = r.buffer().to_vec();
+    assert!(b"defgh".starts_with(&buffered), "{buffered:?}");
     let (res, full) = r.read(head).await;
     assert_eq!(res.unwrap_err().kind(), io::ErrorKind::InvalidInput);
     assert_eq!(full, b"abc");
     let (res, rest) = r.read(Vec::with_capacity(100)).await;
-    assert_eq!(res.unwrap(), 5);
-    assert_eq!(rest, b"defgh");
+    let n = res.unwrap();
+    if !buffered.is_empty() {
+        assert_eq!(
+            rest, buffered,
+            "a read hands out exactly what is buffered, first"
+        );
+    }
+    assert!(n >= 1 && b"defgh".starts_with(&rest), "{rest:?}");
 }
 
 #[coreloop::test]
@@ -223,8 +231,8 @@ async fn boxed_and_static_arrays_are_buffers() {
     let (res, _) = (&a).write_all(&GREETING).await;
     res.unwrap();
     let boxed: Box<[u8; 3]> = Box::new(*b"abc");
-    let (res, boxed) = a.write(boxed).await;
-    assert_eq!(res.unwrap(), 3);
+    let (res, boxed) = (&a).write_all(boxed).await;
+    res.unwrap();
     assert_eq!(&*boxed, b"abc");
     let (res, got) = (&b).read_exact(Vec::with_capacity(8)).await;
     res.unwrap();
