@@ -8,6 +8,7 @@ use coreloop_runtime::op::{DirFd, SharedFd, getdents::Getdents, open::OpenAt};
 use coreloop_runtime::reactor::Op;
 use coreloop_runtime::sys::dir::{DT_UNKNOWN, entries};
 use coreloop_runtime::sys::file::{O_DIRECTORY, O_RDONLY};
+use futures_core::Stream;
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::future::Future;
@@ -16,12 +17,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 /// How many bytes of records one getdents64 call may fill (dozens of entries).
 const RECORDS_CHUNK: usize = 16 * 1024;
 
 /// The entries of the directory `path`, in the order the file system keeps them, without
-/// `.` and `..`: call [`ReadDir::next_entry`] until it gives `None` (as tokio's `ReadDir`).
+/// `.` and `..`: call [`ReadDir::next_entry`] until it gives `None` (as tokio's `ReadDir`),
+/// or use the [`ReadDir`] as a `futures_core::Stream`.
 ///
 /// ```
 /// # coreloop_runtime::Runtime::new().unwrap().block_on(async {
@@ -47,12 +50,12 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
         dir: Rc::new(path.to_path_buf()),
         ready: VecDeque::new(),
         records: Vec::with_capacity(RECORDS_CHUNK),
+        read: None,
         ended: false,
     })
 }
 
 /// An open directory being read; from [`read_dir`]. `!Send`: it belongs to its core.
-#[derive(Debug)]
 pub struct ReadDir {
     fd: SharedFd,
     dir: Rc<PathBuf>,
@@ -60,36 +63,81 @@ pub struct ReadDir {
     ready: VecDeque<DirEntry>,
     /// The buffer getdents64 fills (lent to each op and handed back).
     records: Vec<u8>,
+    /// The getdents64 in flight, if any (it holds `records`).
+    read: Option<Op<Getdents>>,
     ended: bool,
 }
 
 impl ReadDir {
-    /// The next entry, or `None` once every entry was given.
+    /// The next entry, or `None` once every entry was given: the stream's next item, as an
+    /// `async fn`.
     pub async fn next_entry(&mut self) -> io::Result<Option<DirEntry>> {
-        while self.ready.is_empty() && !self.ended {
-            let mut records = std::mem::take(&mut self.records);
-            records.clear();
-            // A read dropped in flight took the buffer: start a new one.
-            records.reserve_exact(RECORDS_CHUNK);
-            let (res, records) = Op::new(Getdents::new(&self.fd, records)).await;
-            self.records = records;
-            if res? == 0 {
-                self.ended = true;
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
+            .await
+            .transpose()
+    }
+
+    /// Turns the records getdents64 filled into entries, skipping `.` and `..`.
+    fn parse_records(&mut self) {
+        for e in entries(&self.records) {
+            let name = e.name.to_bytes();
+            if name == b"." || name == b".." {
+                continue;
             }
-            for e in entries(&self.records) {
-                let name = e.name.to_bytes();
-                if name == b"." || name == b".." {
-                    continue;
-                }
-                self.ready.push_back(DirEntry {
-                    dir: self.dir.clone(),
-                    name: std::ffi::OsStr::from_bytes(name).to_os_string(),
-                    ino: e.ino,
-                    kind: e.kind,
-                });
+            self.ready.push_back(DirEntry {
+                dir: self.dir.clone(),
+                name: std::ffi::OsStr::from_bytes(name).to_os_string(),
+                ino: e.ino,
+                kind: e.kind,
+            });
+        }
+    }
+}
+
+/// The entries as a `futures_core::Stream` of `io::Result<DirEntry>`. A read error is an item
+/// (the next poll tries again); the stream ends after the last entry.
+impl Stream for ReadDir {
+    type Item = io::Result<DirEntry>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(entry) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(entry)));
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            let read = this.read.get_or_insert_with(|| {
+                let mut records = std::mem::take(&mut this.records);
+                records.clear();
+                // A read dropped in flight took the buffer: start a new one.
+                records.reserve_exact(RECORDS_CHUNK);
+                Op::new(Getdents::new(&this.fd, records))
+            });
+            let (res, records) = match Pin::new(read).poll(cx) {
+                Poll::Ready(done) => done,
+                Poll::Pending => return Poll::Pending,
+            };
+            this.read = None;
+            this.records = records;
+            match res {
+                Ok(0) => this.ended = true,
+                Ok(_) => this.parse_records(),
+                Err(e) => return Poll::Ready(Some(Err(e))),
             }
         }
-        Ok(self.ready.pop_front())
+    }
+}
+
+impl std::fmt::Debug for ReadDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadDir")
+            .field("dir", &self.dir)
+            .field("ready", &self.ready.len())
+            .field("reading", &self.read.is_some())
+            .field("ended", &self.ended)
+            .finish()
     }
 }
 

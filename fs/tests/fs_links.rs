@@ -143,3 +143,23 @@ reactor_test! {
         assert_eq!(e.kind(), ErrorKind::NotFound);
     }
 }
+
+reactor_test! {
+    async fn read_dir_is_a_stream_too() {
+        use std::future::poll_fn;
+        use std::pin::Pin;
+        let dir = TempDir::new("readdir-stream");
+        for i in 0..50 {
+            std::fs::write(dir.join(&format!("f{i}")), b"").unwrap();
+        }
+        let mut rd = coreloop_fs::read_dir(dir.path()).await.unwrap();
+        let mut n = 0;
+        while let Some(entry) =
+            poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut rd), cx)).await
+        {
+            assert!(entry.unwrap().file_name().to_string_lossy().starts_with('f'));
+            n += 1;
+        }
+        assert_eq!(n, 50);
+    }
+}
