@@ -42,6 +42,6 @@ pub mod time;
 
 pub use executor::{
     Builder, CoreInfo, JoinError, JoinHandle, Runtime, core_count, current_core, current_reactor,
-    live_tasks, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
+    live_tasks, op_latency, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
 };
-pub use reactor::{ReactorKind, ReactorStats};
+pub use reactor::{OpLatencyStats, ReactorKind, ReactorStats};

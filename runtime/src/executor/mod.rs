@@ -112,6 +112,12 @@ pub fn reactor_stats() -> Option<ReactorStats> {
     core::with_current(|core| core.reactor.stats()).flatten()
 }
 
+/// The per-op latency the current core's reactor has recorded (percentiles per op kind), if
+/// it records it ([`Builder::op_latency`] or `CORELOOP_OP_LATENCY=1`).
+pub fn op_latency() -> Option<Vec<crate::reactor::OpLatencyStats>> {
+    core::with_current(|core| core.reactor.op_latency()).flatten()
+}
+
 /// How many tasks are alive on the current core.
 pub fn live_tasks() -> Option<usize> {
     core::with_current(|core| core.live_tasks())

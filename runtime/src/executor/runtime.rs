@@ -39,6 +39,7 @@ pub struct Builder {
     epoll_events: usize,
     shutdown_timeout: Duration,
     env_override: bool,
+    op_latency: bool,
 }
 
 impl Default for Builder {
@@ -52,6 +53,7 @@ impl Default for Builder {
             epoll_events: 1024,
             shutdown_timeout: Duration::from_secs(5),
             env_override: true,
+            op_latency: false,
         }
     }
 }
@@ -100,6 +102,15 @@ impl Builder {
         self
     }
 
+    /// Records per-op latency (start to completion, per op kind, per core) in HDR histograms,
+    /// read with [`op_latency`](crate::op_latency) (default off: then it costs one branch
+    /// per op). `CORELOOP_OP_LATENCY=1` turns it on too, unless
+    /// [`env_override`](Builder::env_override) is off.
+    pub fn op_latency(mut self, on: bool) -> Builder {
+        self.op_latency = on;
+        self
+    }
+
     /// Whether `CORELOOP_REACTOR` may override [`reactor`](Builder::reactor) (default true;
     /// tests that must run one reactor turn it off).
     pub fn env_override(mut self, on: bool) -> Builder {
@@ -114,6 +125,7 @@ impl Builder {
             ring_entries: self.ring_entries,
             cq_entries: self.cq_entries,
             epoll_events: self.epoll_events,
+            op_latency: self.op_latency,
         }
     }
 
@@ -145,6 +157,9 @@ impl Builder {
         if self.env_override {
             if let Some(kind) = ReactorKind::from_env()? {
                 self.reactor = kind;
+            }
+            if std::env::var_os("CORELOOP_OP_LATENCY").is_some_and(|v| v != "0" && !v.is_empty()) {
+                self.op_latency = true;
             }
         }
         let cpus = if self.pin {

@@ -29,6 +29,8 @@ impl Accept {
 unsafe impl OpCode for Accept {
     type Output = io::Result<(OwnedFd, SockAddr)>;
 
+    const NAME: &'static str = "accept";
+
     const YIELDS_FD: bool = true;
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {

@@ -37,6 +37,8 @@ impl Connect {
 unsafe impl OpCode for Connect {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "connect";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Connect::new(
             types::Fd(self.fd.raw()),

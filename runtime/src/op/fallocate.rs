@@ -28,6 +28,8 @@ impl Fallocate {
 unsafe impl OpCode for Fallocate {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "fallocate";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Fallocate::new(types::Fd(self.fd.raw()), self.len)
             .offset(self.offset)

@@ -32,6 +32,8 @@ impl Fsync {
 unsafe impl OpCode for Fsync {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "fsync";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let flags = if self.datasync {
             types::FsyncFlags::DATASYNC

@@ -28,6 +28,8 @@ impl Ftruncate {
 unsafe impl OpCode for Ftruncate {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "ftruncate";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         None
     }

@@ -23,6 +23,8 @@ impl MkDirAt {
 unsafe impl OpCode for MkDirAt {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "mkdir";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::MkDirAt::new(types::Fd(self.dirfd.raw()), self.path.as_ptr())
             .mode(self.mode)

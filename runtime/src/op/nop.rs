@@ -11,6 +11,8 @@ pub struct Nop;
 unsafe impl OpCode for Nop {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "nop";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Nop::new().build();
         Some(entry)

@@ -34,6 +34,8 @@ impl OpenAt {
 unsafe impl OpCode for OpenAt {
     type Output = io::Result<OwnedFd>;
 
+    const NAME: &'static str = "open";
+
     const YIELDS_FD: bool = true;
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {

@@ -38,6 +38,8 @@ impl RenameAt {
 unsafe impl OpCode for RenameAt {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "rename";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::RenameAt::new(
             types::Fd(self.old_dirfd.raw()),

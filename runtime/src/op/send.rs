@@ -35,6 +35,8 @@ impl<B: IoBuf> Send<B> {
 unsafe impl<B: IoBuf> OpCode for Send<B> {
     type Output = BufResult<usize, B>;
 
+    const NAME: &'static str = "send";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Send::new(
             types::Fd(self.fd.raw()),

@@ -85,6 +85,8 @@ impl<B: IoBuf> SendMsg<B> {
 unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
     type Output = BufResult<usize, Vec<B>>;
 
+    const NAME: &'static str = "sendmsg";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let msg = self.hdr();
         let entry = opcode::SendMsg::new(types::Fd(self.fd.raw()), msg.cast())

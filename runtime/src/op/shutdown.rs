@@ -25,6 +25,8 @@ impl Shutdown {
 unsafe impl OpCode for Shutdown {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "shutdown";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Shutdown::new(types::Fd(self.fd.raw()), self.how as i32).build();
         Some(entry)

@@ -36,6 +36,8 @@ impl Statx {
 unsafe impl OpCode for Statx {
     type Output = io::Result<StatxBuf>;
 
+    const NAME: &'static str = "statx";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let buf: *mut StatxBuf = &mut *self.buf;
         let entry = opcode::Statx::new(types::Fd(self.dirfd.raw()), self.path.as_ptr(), buf.cast())

@@ -23,6 +23,8 @@ impl UnlinkAt {
 unsafe impl OpCode for UnlinkAt {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "unlink";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::UnlinkAt::new(types::Fd(self.dirfd.raw()), self.path.as_ptr())
             .flags(self.flags as i32)

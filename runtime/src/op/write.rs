@@ -35,6 +35,8 @@ impl<B: IoBuf> Write<B> {
 unsafe impl<B: IoBuf> OpCode for Write<B> {
     type Output = BufResult<usize, B>;
 
+    const NAME: &'static str = "write";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Write::new(
             types::Fd(self.fd.raw()),

@@ -42,6 +42,8 @@ impl<B: IoBuf> Writev<B> {
 unsafe impl<B: IoBuf> OpCode for Writev<B> {
     type Output = BufResult<usize, Vec<B>>;
 
+    const NAME: &'static str = "writev";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Writev::new(
             types::Fd(self.fd.raw()),

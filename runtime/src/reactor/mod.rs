@@ -39,6 +39,7 @@ mod current;
 pub mod epoll;
 mod fallback;
 pub(crate) mod in_flight;
+mod latency;
 mod op_future;
 pub(crate) mod pool;
 pub(crate) mod unpark;
@@ -47,6 +48,7 @@ pub mod uring;
 pub use current::{Budget, Entered};
 pub(crate) use current::{budget, with_current};
 pub use fallback::{Choice, ReactorKind, set_fallback_hook};
+pub use latency::OpLatencyStats;
 pub use op_future::Op;
 
 use crate::op::{Mode, OpCode};
@@ -126,6 +128,8 @@ pub struct Settings {
     pub cq_entries: Option<u32>,
     /// Events one epoll wait collects at most.
     pub epoll_events: usize,
+    /// Whether to record per-op latency histograms (see `OpLatencyStats`).
+    pub op_latency: bool,
 }
 
 // One per core, made once and never moved: boxing the larger variant would only add a
@@ -187,6 +191,8 @@ pub struct Reactor {
     /// Whether `deferred` may hold something (spares a borrow per park).
     has_deferred: Cell<bool>,
     unparker: Arc<Unparker>,
+    /// Per-op latency histograms, when asked for.
+    latency: Option<RefCell<latency::OpLatency>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -238,6 +244,9 @@ impl Reactor {
             deferred: RefCell::new(Vec::new()),
             has_deferred: Cell::new(false),
             unparker,
+            latency: settings
+                .op_latency
+                .then(|| RefCell::new(latency::OpLatency::new())),
             _not_send: PhantomData,
         };
         Ok((reactor, choice))
@@ -272,6 +281,23 @@ impl Reactor {
             Backend::Uring(r) => Some(r.setup().clone()),
             Backend::Epoll(_) => None,
         }
+    }
+
+    /// Whether ops time themselves (per-op latency is on).
+    pub(crate) fn latency_on(&self) -> bool {
+        self.latency.is_some()
+    }
+
+    /// An op of `kind` that started at `since` resolved now.
+    pub(crate) fn record_latency(&self, kind: &'static str, since: std::time::Instant) {
+        if let Some(l) = &self.latency {
+            l.borrow_mut().record(kind, since.elapsed());
+        }
+    }
+
+    /// The per-op latency recorded so far, if it is on.
+    pub fn op_latency(&self) -> Option<Vec<OpLatencyStats>> {
+        self.latency.as_ref().map(|l| l.borrow().summary())
     }
 
     /// Counts a task that had to yield because it used up its op budget.

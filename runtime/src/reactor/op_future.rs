@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 /// The future of one operation: submits it to the current core's reactor and resolves to
 /// [`OpCode::Output`] (`Op::new(Recv::new(&fd, buf, 0)).await` is the whole call).
@@ -20,6 +21,8 @@ use std::task::{Context, Poll};
 /// than freed.
 pub struct Op<T: OpCode> {
     state: State<T>,
+    /// When it started, if the reactor records per-op latency.
+    since: Option<Instant>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -50,6 +53,7 @@ impl<T: OpCode> Op<T> {
     pub fn new(op: T) -> Op<T> {
         Op {
             state: State::Idle(op),
+            since: None,
             _not_send: PhantomData,
         }
     }
@@ -68,6 +72,24 @@ impl<T: OpCode> Op<T> {
     }
 
     fn start(&mut self, r: &Reactor, cx: &mut Context<'_>) -> Poll<T::Output> {
+        if r.latency_on() && self.since.is_none() {
+            self.since = Some(Instant::now());
+        }
+        let poll = self.start_inner(r, cx);
+        if poll.is_ready() {
+            self.record(r);
+        }
+        poll
+    }
+
+    /// Adds this op's time to the reactor's histogram, if it is timing.
+    fn record(&mut self, r: &Reactor) {
+        if let Some(since) = self.since.take() {
+            r.record_latency(T::NAME, since);
+        }
+    }
+
+    fn start_inner(&mut self, r: &Reactor, cx: &mut Context<'_>) -> Poll<T::Output> {
         let State::Idle(op) = &mut self.state else {
             unreachable!("only an idle op starts")
         };
@@ -153,7 +175,15 @@ impl<T: OpCode> Future for Op<T> {
             }
             State::InFlight { reactor, key, .. } => {
                 let (reactor, key) = (*reactor, *key);
-                let polled = with_current(|r| (r.id() == reactor).then(|| r.poll_op(key, cx)));
+                let polled = with_current(|r| {
+                    (r.id() == reactor).then(|| {
+                        let poll = r.poll_op(key, cx);
+                        if poll.is_ready() {
+                            this.record(r);
+                        }
+                        poll
+                    })
+                });
                 match polled {
                     Some(Some(Poll::Pending)) => Poll::Pending,
                     Some(Some(Poll::Ready(Err(Errno::EINTR))))
