@@ -60,6 +60,7 @@ impl SharedFd {
     }
 
     /// The descriptor number, valid while this `SharedFd` (or any clone) is alive.
+    #[inline]
     pub fn raw(&self) -> RawFd {
         self.inner.fd.raw()
     }
@@ -167,6 +168,7 @@ impl SharedFd {
 }
 
 impl Clone for SharedFd {
+    #[inline]
     fn clone(&self) -> SharedFd {
         SharedFd {
             inner: self.inner.clone(),
@@ -175,6 +177,7 @@ impl Clone for SharedFd {
 }
 
 impl Drop for SharedFd {
+    #[inline]
     fn drop(&mut self) {
         // The last op let go while the owner waits to take the descriptor back.
         if Rc::strong_count(&self.inner) == 2 {
