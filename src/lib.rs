@@ -39,6 +39,7 @@
 //!     Ok(())
 //! }
 //! ```
+#![deny(missing_docs)]
 
 pub use coreloop_fs as fs;
 pub use coreloop_net as net;

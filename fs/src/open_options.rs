@@ -45,11 +45,13 @@ impl OpenOptions {
         }
     }
 
+    /// Opens for reading.
     pub fn read(&mut self, on: bool) -> &mut OpenOptions {
         self.read = on;
         self
     }
 
+    /// Opens for writing.
     pub fn write(&mut self, on: bool) -> &mut OpenOptions {
         self.write = on;
         self

@@ -65,10 +65,12 @@ impl UdpSocket {
         self.sock.recv_datagram(buf).await
     }
 
+    /// The address the socket is bound to (with the port the kernel picked, after binding port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }
 
+    /// The address the socket is connected to; `NotConnected` if none.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.peer_addr()?)
     }
@@ -78,6 +80,7 @@ impl UdpSocket {
         self.sock.set_flag(SOL_SOCKET, SO_BROADCAST, on)
     }
 
+    /// Whether `SO_BROADCAST` is set.
     pub fn broadcast(&self) -> io::Result<bool> {
         self.sock.flag(SOL_SOCKET, SO_BROADCAST)
     }
@@ -87,6 +90,7 @@ impl UdpSocket {
         self.sock.set_opt(IPPROTO_IP, IP_TTL, ttl as i32)
     }
 
+    /// The `IP_TTL` of outgoing packets, in hops.
     pub fn ttl(&self) -> io::Result<u32> {
         Ok(self.sock.opt::<i32>(IPPROTO_IP, IP_TTL)? as u32)
     }
@@ -96,6 +100,7 @@ impl UdpSocket {
         self.sock.set_flag(IPPROTO_IP, IP_MULTICAST_LOOP, on)
     }
 
+    /// Whether `IP_MULTICAST_LOOP` is set.
     pub fn multicast_loop_v4(&self) -> io::Result<bool> {
         self.sock.flag(IPPROTO_IP, IP_MULTICAST_LOOP)
     }
@@ -107,6 +112,7 @@ impl UdpSocket {
             .set_opt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq_v4(group, interface))
     }
 
+    /// Leaves IPv4 multicast group `group` on the interface with address `interface` (`IP_DROP_MEMBERSHIP`).
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
         self.sock
             .set_opt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq_v4(group, interface))
@@ -118,6 +124,7 @@ impl UdpSocket {
             .set_opt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq_v6(group, interface))
     }
 
+    /// Leaves IPv6 multicast group `group` on the interface with index `interface` (`IPV6_DROP_MEMBERSHIP`).
     pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
         self.sock.set_opt(
             IPPROTO_IPV6,

@@ -1,5 +1,11 @@
 //! coreloop-runtime: the per-core executor, the operation model, timers, the io_uring and
-//! epoll reactors, and the raw syscall layer they stand on. See `DESIGN.md` for the map.
+//! epoll reactors, and the raw syscall layer they stand on.
+//!
+//! Layers depend one way, each only on those below it: [`sys`] ← [`buf`] ← [`op`] ←
+//! [`reactor`] ← [`executor`]; [`time`] uses the executor's per-core timers, [`signal`] and
+//! [`io`] use ops. Each module's docs open with the contract it keeps. [`sys`] and [`op`] are for `coreloop-net`, `coreloop-fs` and power users: they are
+//! not a stable API.
+#![deny(missing_docs)]
 
 pub mod buf;
 pub mod executor;

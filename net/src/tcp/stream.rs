@@ -80,6 +80,7 @@ impl TcpStream {
         self.sock.set_flag(IPPROTO_TCP, TCP_NODELAY, on)
     }
 
+    /// Whether `TCP_NODELAY` is set.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.sock.flag(IPPROTO_TCP, TCP_NODELAY)
     }
@@ -89,6 +90,7 @@ impl TcpStream {
         self.sock.set_flag(SOL_SOCKET, SO_KEEPALIVE, on)
     }
 
+    /// Whether `SO_KEEPALIVE` is set.
     pub fn keepalive(&self) -> io::Result<bool> {
         self.sock.flag(SOL_SOCKET, SO_KEEPALIVE)
     }
@@ -105,6 +107,7 @@ impl TcpStream {
         self.sock.set_opt(SOL_SOCKET, SO_LINGER, l)
     }
 
+    /// The `SO_LINGER` setting: `None` if off, else the timeout in whole seconds.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         let l: Linger = self.sock.opt(SOL_SOCKET, SO_LINGER)?;
         Ok((l.l_onoff != 0).then(|| Duration::from_secs(l.l_linger.max(0) as u64)))
@@ -116,10 +119,12 @@ impl TcpStream {
         self.sock.set_opt(IPPROTO_IP, IP_TTL, ttl as i32)
     }
 
+    /// The local address of the connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }
 
+    /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.peer_addr()?)
     }

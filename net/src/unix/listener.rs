@@ -33,6 +33,7 @@ impl UnixListener {
         Ok((UnixStream::from_socket(sock), SocketAddr::from_sock(addr)?))
     }
 
+    /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.local_addr()?)
     }
@@ -44,6 +45,7 @@ impl UnixListener {
         })
     }
 
+    /// Gives the listener back as a std listener (still non-blocking), e.g. to move it to another core.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         self.sock.into_std().map(Into::into)
     }

@@ -39,18 +39,22 @@ impl UnixStream {
         Ok((UnixStream { sock: a }, UnixStream { sock: b }))
     }
 
+    /// Reads once into `buf`'s spare capacity; `Ok(0)` is end of stream.
     pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, 0).await
     }
 
+    /// Writes once from `buf`'s initialized bytes; may write fewer (use `write_all` to finish).
     pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.send(buf).await
     }
 
+    /// Reads once into the spare capacity of several buffers, in order.
     pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.readv(bufs).await
     }
 
+    /// Writes once from several buffers, in order; may write fewer than all.
     pub async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.writev(bufs).await
     }
@@ -81,14 +85,17 @@ impl UnixStream {
         (res, buf)
     }
 
+    /// Shuts down reading, writing or both (`shutdown(2)`).
     pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.sock.shutdown(how).await
     }
 
+    /// The address this end is bound to (usually unnamed).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.local_addr()?)
     }
 
+    /// The address of the peer.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.peer_addr()?)
     }
@@ -100,6 +107,7 @@ impl UnixStream {
         })
     }
 
+    /// Gives the stream back as a std stream (still non-blocking), e.g. to move it to another core.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         self.sock.into_std().map(Into::into)
     }

@@ -18,10 +18,12 @@ pub enum JoinError {
 }
 
 impl JoinError {
+    /// True if the task was cancelled (its handle's `abort`, or its runtime shut down) before it finished.
     pub fn is_cancelled(&self) -> bool {
         matches!(self, JoinError::Cancelled)
     }
 
+    /// True if the task panicked; [`into_panic`](JoinError::into_panic) gives the payload.
     pub fn is_panic(&self) -> bool {
         matches!(self, JoinError::Panicked(_))
     }
@@ -140,6 +142,7 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// True once the task has finished (returned, panicked or was cancelled); awaiting the handle then does not wait.
     pub fn is_finished(&self) -> bool {
         self.inner
             .state

@@ -117,6 +117,14 @@ impl Builder {
         }
     }
 
+    /// Builds the runtime and core 0's reactor on this thread; the other cores' threads start
+    /// with [`Runtime::run`]. `CORELOOP_REACTOR`, if set, overrides the reactor chosen here.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a setting out of range (`cores`, `ring_entries`, `cq_entries`,
+    /// `epoll_events`), a bad `CORELOOP_REACTOR`, or pinning more cores than the process may
+    /// use CPUs; otherwise the error from setting up the reactor (with `uring` asked for, the
+    /// kernel's refusal, explained; `auto` falls back to epoll instead).
     pub fn build(mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
         if self.cores == 0 || self.cores > 1024 {
@@ -189,6 +197,7 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A [`Builder`] with the defaults: one core, reactor `auto`, no pinning.
     pub fn builder() -> Builder {
         Builder::default()
     }

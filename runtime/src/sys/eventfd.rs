@@ -7,8 +7,11 @@ use super::fd::OwnedFd;
 use super::io;
 use std::os::fd::RawFd;
 
+/// Close-on-exec (always added).
 pub const EFD_CLOEXEC: u32 = 0o2000000;
+/// Non-blocking reads and writes.
 pub const EFD_NONBLOCK: u32 = 0o4000;
+/// Each read takes 1 from the counter instead of all of it.
 pub const EFD_SEMAPHORE: u32 = 1;
 
 /// `eventfd2(initial, EFD_CLOEXEC | flags)`.

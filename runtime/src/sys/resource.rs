@@ -4,14 +4,23 @@ use super::arch::nr;
 use super::call::call4;
 use super::errno::Errno;
 
+/// CPU time, in seconds.
 pub const RLIMIT_CPU: u32 = 0;
+/// Largest file the process may create, in bytes.
 pub const RLIMIT_FSIZE: u32 = 1;
+/// Data segment size, in bytes.
 pub const RLIMIT_DATA: u32 = 2;
+/// Main thread's stack size, in bytes.
 pub const RLIMIT_STACK: u32 = 3;
+/// Core dump size, in bytes.
 pub const RLIMIT_CORE: u32 = 4;
+/// Number of processes (threads) for the real user.
 pub const RLIMIT_NPROC: u32 = 6;
+/// One more than the highest descriptor number the process may open.
 pub const RLIMIT_NOFILE: u32 = 7;
+/// Locked memory, in bytes (older kernels charge io_uring rings to it).
 pub const RLIMIT_MEMLOCK: u32 = 8;
+/// Address space size, in bytes.
 pub const RLIMIT_AS: u32 = 9;
 
 /// "No limit".
@@ -22,7 +31,9 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rlimit {
+    /// The soft limit, which the kernel enforces.
     pub cur: u64,
+    /// The hard limit: the most `cur` may be raised to without privilege.
     pub max: u64,
 }
 

@@ -39,10 +39,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 impl Sleep {
+    /// When the sleep completes.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
+    /// True once the deadline has passed (whether or not the sleep was polled since).
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
     }
