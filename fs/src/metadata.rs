@@ -50,7 +50,8 @@ impl Metadata {
         self.file_type().is_dir()
     }
 
-    /// True for a symlink (only from [`symlink_metadata`](crate::symlink_metadata); [`metadata`](crate::metadata) follows links).
+    /// True for a symlink (only from [`symlink_metadata`](crate::symlink_metadata);
+    /// [`metadata`](crate::metadata) follows links).
     pub fn is_symlink(&self) -> bool {
         self.file_type().is_symlink()
     }

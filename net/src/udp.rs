@@ -112,7 +112,8 @@ impl UdpSocket {
             .set_opt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq_v4(group, interface))
     }
 
-    /// Leaves IPv4 multicast group `group` on the interface with address `interface` (`IP_DROP_MEMBERSHIP`).
+    /// Leaves IPv4 multicast group `group` on the interface with address `interface`
+    /// (`IP_DROP_MEMBERSHIP`).
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
         self.sock
             .set_opt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq_v4(group, interface))
@@ -124,7 +125,8 @@ impl UdpSocket {
             .set_opt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq_v6(group, interface))
     }
 
-    /// Leaves IPv6 multicast group `group` on the interface with index `interface` (`IPV6_DROP_MEMBERSHIP`).
+    /// Leaves IPv6 multicast group `group` on the interface with index `interface`
+    /// (`IPV6_DROP_MEMBERSHIP`).
     pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
         self.sock.set_opt(
             IPPROTO_IPV6,

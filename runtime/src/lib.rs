@@ -3,8 +3,8 @@
 //!
 //! Layers depend one way, each only on those below it: [`sys`] ← [`buf`] ← [`op`] ←
 //! [`reactor`] ← [`executor`]; [`time`] uses the executor's per-core timers, [`signal`] and
-//! [`io`] use ops. Each module's docs open with the contract it keeps. [`sys`] and [`op`] are for `coreloop-net`, `coreloop-fs` and power users: they are
-//! not a stable API.
+//! [`io`] use ops. Each module's docs open with the contract it keeps. [`sys`] and [`op`] are
+//! for `coreloop-net`, `coreloop-fs` and power users: they are not a stable API.
 #![deny(missing_docs)]
 
 pub mod buf;

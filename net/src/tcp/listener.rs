@@ -40,7 +40,8 @@ impl TcpListener {
         Incoming::new(&self.sock)
     }
 
-    /// The address the listener is bound to (with the port the kernel picked, after binding port 0).
+    /// The address the listener is bound to (with the port the kernel picked, after binding port
+    /// 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }

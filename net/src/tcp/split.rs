@@ -30,7 +30,8 @@ impl OwnedReadHalf {
         OwnedReadHalf { sock }
     }
 
-    /// Reads once into `buf`'s spare capacity; `Ok(0)` is end of stream. See [`TcpStream::read`](crate::TcpStream::read).
+    /// Reads once into `buf`'s spare capacity; `Ok(0)` is end of stream. See
+    /// [`TcpStream::read`](crate::TcpStream::read).
     pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, 0).await
     }
@@ -40,7 +41,8 @@ impl OwnedReadHalf {
         self.sock.readv(bufs).await
     }
 
-    /// Reads into `buf` like [`read`](Self::read) without taking the bytes from the socket (`MSG_PEEK`).
+    /// Reads into `buf` like [`read`](Self::read) without taking the bytes from the socket
+    /// (`MSG_PEEK`).
     pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, MSG_PEEK).await
     }

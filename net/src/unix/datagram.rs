@@ -46,7 +46,8 @@ impl UnixDatagram {
         self.connect_addr(&SocketAddr::from_pathname(path)?).await
     }
 
-    /// Connects to the socket at `addr`: [`send`](Self::send) goes there, and only its datagrams are received.
+    /// Connects to the socket at `addr`: [`send`](Self::send) goes there, and only its datagrams
+    /// are received.
     pub async fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
         self.sock.connect(addr.sock()).await
     }

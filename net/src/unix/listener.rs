@@ -45,7 +45,8 @@ impl UnixListener {
         })
     }
 
-    /// Gives the listener back as a std listener (still non-blocking), e.g. to move it to another core.
+    /// Gives the listener back as a std listener (still non-blocking), e.g. to move it to another
+    /// core.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         self.sock.into_std().map(Into::into)
     }

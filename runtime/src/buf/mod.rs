@@ -69,7 +69,8 @@ pub unsafe trait IoBuf: 'static {
 /// # Safety
 /// As [`IoBuf`], and `stable_mut_ptr` is valid for writes of `bytes_total` bytes.
 pub unsafe trait IoBufMut: IoBuf {
-    /// A pointer to the start of the buffer, for the kernel to write through; stable while the buffer is not moved out of its owner (see `stable_ptr`).
+    /// A pointer to the start of the buffer, for the kernel to write through; stable while the
+    /// buffer is not moved out of its owner (see `stable_ptr`).
     fn stable_mut_ptr(&mut self) -> *mut u8;
 
     /// Records that the first `pos` bytes are initialized (never shrinks what was).

@@ -18,7 +18,8 @@ pub enum JoinError {
 }
 
 impl JoinError {
-    /// True if the task was cancelled (its handle's `abort`, or its runtime shut down) before it finished.
+    /// True if the task was cancelled (its handle's `abort`, or its runtime shut down) before it
+    /// finished.
     pub fn is_cancelled(&self) -> bool {
         matches!(self, JoinError::Cancelled)
     }
@@ -142,7 +143,8 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// True once the task has finished (returned, panicked or was cancelled); awaiting the handle then does not wait.
+    /// True once the task has finished (returned, panicked or was cancelled); awaiting the handle
+    /// then does not wait.
     pub fn is_finished(&self) -> bool {
         self.inner
             .state

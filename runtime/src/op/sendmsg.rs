@@ -11,7 +11,8 @@ use crate::sys::socket::{self, MsgHdr, SockAddr};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
-/// Sends several buffers as one message (`sendmsg(2)` with `MSG_NOSIGNAL`), optionally to an address and with a control message; resolves to the count sent and the buffers.
+/// Sends several buffers as one message (`sendmsg(2)` with `MSG_NOSIGNAL`), optionally to an
+/// address and with a control message; resolves to the count sent and the buffers.
 pub struct SendMsg<B> {
     fd: SharedFd,
     bufs: Vec<B>,

@@ -8,7 +8,8 @@ use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
-/// Writes once from a buffer's initialized bytes (`write(2)` / `pwrite64(2)`); resolves to the count written and the buffer. Short writes are returned as they are.
+/// Writes once from a buffer's initialized bytes (`write(2)` / `pwrite64(2)`); resolves to the
+/// count written and the buffer. Short writes are returned as they are.
 pub struct Write<B> {
     fd: SharedFd,
     buf: B,

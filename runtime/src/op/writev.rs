@@ -9,7 +9,8 @@ use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
-/// Writes once from several buffers, in order (`writev(2)` / `pwritev(2)`); resolves to the count written and the buffers.
+/// Writes once from several buffers, in order (`writev(2)` / `pwritev(2)`); resolves to the count
+/// written and the buffers.
 pub struct Writev<B> {
     fd: SharedFd,
     bufs: Vec<B>,

@@ -40,7 +40,8 @@ impl ReactorKind {
         }
     }
 
-    /// The name `CORELOOP_REACTOR` and the builder use for this kind: `"uring"`, `"epoll"` or `"auto"`.
+    /// The name `CORELOOP_REACTOR` and the builder use for this kind: `"uring"`, `"epoll"` or
+    /// `"auto"`.
     pub fn name(self) -> &'static str {
         match self {
             ReactorKind::Uring => "uring",

@@ -47,7 +47,8 @@ pub const SHUT_RDWR: u32 = 2;
 pub const MSG_PEEK: u32 = 0x2;
 /// `msg_flags` on receive: control data was cut short for lack of room.
 pub const MSG_CTRUNC: u32 = 0x8;
-/// On receive: return the datagram's real length even if longer than the buffer; in `msg_flags`: the datagram was cut short.
+/// On receive: return the datagram's real length even if longer than the buffer; in `msg_flags`:
+/// the datagram was cut short.
 pub const MSG_TRUNC: u32 = 0x20;
 /// Do not block for this call only.
 pub const MSG_DONTWAIT: u32 = 0x40;

@@ -22,7 +22,8 @@ pub struct GeteventsArg {
     pub sigmask: u64,
     /// Size of that mask, in bytes.
     pub sigmask_sz: u32,
-    /// Minimum wait, in microseconds, before returning with fewer completions (kernel 6.12+; 0 for none).
+    /// Minimum wait, in microseconds, before returning with fewer completions (kernel 6.12+; 0 for
+    /// none).
     pub min_wait_usec: u32,
     /// Pointer to a [`KernelTimespec`] bounding the wait; 0 for none.
     pub ts: u64,

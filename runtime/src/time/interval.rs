@@ -47,7 +47,8 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 }
 
 impl Interval {
-    /// Sets what happens to ticks missed while the task was busy (default [`MissedTickBehavior::Burst`]).
+    /// Sets what happens to ticks missed while the task was busy (default
+    /// [`MissedTickBehavior::Burst`]).
     pub fn set_missed_tick_behavior(&mut self, b: MissedTickBehavior) {
         self.missed = b;
     }
@@ -62,7 +63,8 @@ impl Interval {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
-    /// Polls for the next tick, for use inside a hand-written `poll`: `Ready` with the tick's scheduled time, or `Pending` with `cx`'s waker registered.
+    /// Polls for the next tick, for use inside a hand-written `poll`: `Ready` with the tick's
+    /// scheduled time, or `Pending` with `cx`'s waker registered.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;
