@@ -10,19 +10,19 @@
 //!
 //! 1. **Start.** The [`Op`] future starts an op through the current reactor: it finishes now
 //!    (readiness path, fd was ready), waits for readiness, or goes in flight under an
-//!    [`OpKey`](in_flight::OpKey): queued on the ring, or running on the blocking pool. An
+//!    `OpKey`: queued on the ring, or running on the blocking pool. An
 //!    in-flight op's memory and descriptor are not touched by the core until its completion
 //!    is delivered.
 //! 2. **Submission is batched.** Nothing queued is lost, and nothing is submitted op by op:
 //!    queued entries reach the kernel at the next park (or early, if the queue fills). A
 //!    submission the kernel keeps refusing fails its op with the kernel's error; it never
 //!    spins.
-//! 3. **Park.** [`Reactor::park`] submits what is queued, then waits until at least one
+//! 3. **Park.** `Reactor::park` submits what is queued, then waits until at least one
 //!    completion or readiness event, a cross-thread unpark, or the deadline, whichever comes
 //!    first. It never blocks while wakers are undelivered or another thread has queued work.
 //!    Every completion it collects wakes its op's waker — after the call returns, through
-//!    [`Reactor::take_wakeups`], so no waker and no user `Drop` runs inside the reactor.
-//! 4. **Unpark.** Any thread may wake a parked core ([`Unparker`](unpark::Unparker)); the
+//!    `Reactor::take_wakeups`, so no waker and no user `Drop` runs inside the reactor.
+//! 4. **Unpark.** Any thread may wake a parked core (`Unparker`); the
 //!    eventfd is watched by the backend (epoll: registered; io_uring: a read kept armed).
 //! 5. **Abandon.** An op future dropped while in flight hands its data to the reactor, which
 //!    asks the kernel to cancel it (io_uring) and releases the data — buffers, the descriptor

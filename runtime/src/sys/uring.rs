@@ -1,8 +1,8 @@
 //! io_uring: the hot `io_uring_enter` call, and a fault-injection point for ring set-up.
 //!
-//! The `io-uring` crate creates and maps the ring (that is the one place coreloop lets a
-//! syscall bypass this layer); every enter goes through here, so it is counted and can be
-//! failed like any other call.
+//! The `io-uring` crate creates, maps and probes the ring (set-up is the one place coreloop
+//! lets a syscall bypass this layer); every enter goes through here, so it is counted and can
+//! be failed like any other call.
 
 use super::arch::nr;
 use super::call::call6;
