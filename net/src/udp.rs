@@ -15,6 +15,27 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 
 /// A UDP socket. `!Send`: it belongs to the core that made it.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::UdpSocket;
+/// use coreloop_runtime::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let a = UdpSocket::bind("127.0.0.1:0")?;
+///     let b = UdpSocket::bind("127.0.0.1:0")?;
+///     a.send_to("hi", b.local_addr()?).await.0?;
+///
+///     let (res, buf) = b.recv_from(Vec::with_capacity(1500)).await;
+///     let (n, from) = res?;
+///     assert_eq!((n, from), (2, a.local_addr()?));
+///     assert_eq!(buf, b"hi");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UdpSocket {
     sock: Socket,

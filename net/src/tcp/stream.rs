@@ -17,6 +17,37 @@ use std::time::Duration;
 
 /// A TCP connection. Sends never raise `SIGPIPE`: writing to a peer that went away is an
 /// `io::Error` (`EPIPE` or `ECONNRESET`). `!Send`: it belongs to the core that made it.
+///
+/// # Examples
+///
+/// An echo round trip:
+///
+/// ```
+/// use coreloop_net::{TcpListener, TcpStream};
+/// use coreloop_runtime::io::AsyncWriteRentExt;
+/// use coreloop_runtime::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     spawn(async move {
+///         let (mut peer, _) = listener.accept().await?;
+///         let (res, buf) = peer.read(Vec::with_capacity(64)).await;
+///         res?;
+///         peer.write_all(buf).await.0 // echo what came
+///     });
+///
+///     let mut stream = TcpStream::connect(addr).await?;
+///     stream.set_nodelay(true)?;
+///     stream.write_all("hello").await.0?;
+///     let (res, buf) = stream.read(Vec::with_capacity(64)).await;
+///     assert_eq!(res?, 5);
+///     assert_eq!(buf, b"hello");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TcpStream {
     sock: Socket,

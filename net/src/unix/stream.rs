@@ -11,6 +11,30 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 
 /// A Unix stream connection. Sends never raise `SIGPIPE`.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::UnixStream;
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::io::AsyncWriteRentExt;
+/// use std::net::Shutdown;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (mut a, b) = UnixStream::pair()?; // or `UnixStream::connect(path)`
+///     a.write_all("hello").await.0?;
+///     a.shutdown(Shutdown::Write).await?;
+///
+///     let (res, buf) = b.read(Vec::with_capacity(64)).await;
+///     assert_eq!(res?, 5);
+///     assert_eq!(buf, b"hello");
+///     let (res, _) = b.read(buf).await;
+///     assert_eq!(res?, 0); // end of stream
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UnixStream {
     sock: Socket,

@@ -123,6 +123,28 @@ impl<T> JoinInner<T> {
 }
 
 /// A handle to a spawned task: a future of its output. Dropping it detaches the task.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::time::sleep;
+/// use coreloop_runtime::{Runtime, spawn};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let quick = spawn(async { "done" });
+///     assert_eq!(quick.await.unwrap(), "done");
+///
+///     let slow = spawn(async {
+///         sleep(Duration::from_secs(60)).await;
+///         "never"
+///     });
+///     slow.abort();
+///     assert!(slow.await.unwrap_err().is_cancelled());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct JoinHandle<T> {
     inner: Arc<JoinInner<T>>,
     task: Option<Waker>,

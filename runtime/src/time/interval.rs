@@ -29,6 +29,22 @@ pub struct Interval {
 ///
 /// # Panics
 /// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, time::interval};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let mut ticks = interval(Duration::from_millis(5));
+///     let first = ticks.tick().await; // at once
+///     let second = ticks.tick().await; // one period later
+///     assert_eq!(second - first, Duration::from_millis(5));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
