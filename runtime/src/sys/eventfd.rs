@@ -28,7 +28,7 @@ pub fn eventfd(initial: u32, flags: u32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw(fd as RawFd) })
 }
 
-/// Adds `n` to the counter (an 8-byte write). Retries `EINTR`.
+/// `write(2)` of 8 bytes: adds `n` to the counter. Retries `EINTR`.
 pub fn eventfd_write(fd: RawFd, n: u64) -> Result<(), Errno> {
     io::write(fd, &n.to_ne_bytes()).map(drop)
 }
@@ -46,7 +46,7 @@ pub fn eventfd_signal(fd: RawFd) {
     }
 }
 
-/// Reads and resets the counter (an 8-byte read). Retries `EINTR`.
+/// `read(2)` of 8 bytes: takes the counter and resets it. Retries `EINTR`.
 pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
     let mut b = [0u8; 8];
     io::read(fd, &mut b)?;

@@ -55,12 +55,12 @@ pub fn prlimit64(pid: i32, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit
     Ok(old)
 }
 
-/// The calling process's limit for `resource`.
+/// `prlimit64(2)` on the calling process, reading only: its limit for `resource`.
 pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
     prlimit64(0, resource, None)
 }
 
-/// Sets the calling process's limit for `resource`.
+/// `prlimit64(2)` on the calling process: sets its limit for `resource`.
 pub fn setrlimit(resource: u32, limit: &Rlimit) -> Result<(), Errno> {
     prlimit64(0, resource, Some(limit)).map(drop)
 }

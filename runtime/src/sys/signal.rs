@@ -212,8 +212,8 @@ impl Default for SignalfdSiginfo {
     }
 }
 
-/// Reads one signal from a signalfd. `EAGAIN` on a non-blocking signalfd with none pending.
-/// Retries `EINTR`.
+/// `read(2)` of one `struct signalfd_siginfo` from a signalfd. `EAGAIN` on a non-blocking
+/// signalfd with none pending. Retries `EINTR`.
 pub fn signalfd_read(fd: RawFd) -> Result<SignalfdSiginfo, Errno> {
     let mut info = SignalfdSiginfo::default();
     let ptr = (&mut info as *mut SignalfdSiginfo).cast::<u8>();

@@ -115,7 +115,7 @@ pub fn timerfd_gettime(fd: RawFd) -> Result<Itimerspec, Errno> {
     Ok(cur)
 }
 
-/// Reads the expiration count (an 8-byte read) and resets it. `EAGAIN` on a non-blocking
+/// `read(2)` of 8 bytes: the expiration count, which the read resets. `EAGAIN` on a non-blocking
 /// timerfd that has not expired. Retries `EINTR`.
 pub fn timerfd_read(fd: RawFd) -> Result<u64, Errno> {
     let mut b = [0u8; 8];

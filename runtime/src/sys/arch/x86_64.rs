@@ -16,6 +16,8 @@
 
 use core::arch::asm;
 
+/// Makes syscall `nr` with no arguments; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// The syscall `nr` with these arguments must be valid to make: every pointer it reads or
 /// writes must be valid for the length the kernel will use.
@@ -30,6 +32,8 @@ pub unsafe fn syscall0(nr: usize) -> isize {
     ret
 }
 
+/// Makes syscall `nr` with one argument; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// As [`syscall0`].
 #[inline]
@@ -43,6 +47,8 @@ pub unsafe fn syscall1(nr: usize, a0: usize) -> isize {
     ret
 }
 
+/// Makes syscall `nr` with two arguments; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// As [`syscall0`].
 #[inline]
@@ -56,6 +62,8 @@ pub unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
     ret
 }
 
+/// Makes syscall `nr` with three arguments; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// As [`syscall0`].
 #[inline]
@@ -69,6 +77,8 @@ pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
     ret
 }
 
+/// Makes syscall `nr` with four arguments; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// As [`syscall0`].
 #[inline]
@@ -83,6 +93,8 @@ pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) ->
     ret
 }
 
+/// Makes syscall `nr` with five arguments; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// As [`syscall0`].
 #[inline]
@@ -97,6 +109,8 @@ pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4
     ret
 }
 
+/// Makes syscall `nr` with six arguments; returns the raw result (`-errno` on failure).
+///
 /// # Safety
 /// As [`syscall0`].
 #[inline]
