@@ -64,6 +64,7 @@
 //!     }
 //! }
 //! ```
+#![deny(missing_docs)]
 
 pub use coreloop_fs as fs;
 pub use coreloop_net as net;

@@ -1,5 +1,5 @@
 //! Issue 10, defect 6: the data of an orphaned op (its future was dropped while in flight) is
-//! dropped only after the driver's borrow ends, so a buffer whose `Drop` touches the runtime
+//! dropped only after the reactor's borrow ends, so a buffer whose `Drop` touches the runtime
 //! (here: reads the reactor's stats) does not panic the core with "already borrowed".
 //!
 //! Each case runs in a child process: on main the core panics inside the completion path,

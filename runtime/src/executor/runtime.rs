@@ -29,6 +29,19 @@ pub struct CoreInfo {
 }
 
 /// Settings for a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{ReactorKind, Runtime};
+///
+/// // `CORELOOP_REACTOR=uring|epoll|auto` overrides the reactor chosen here.
+/// let rt = Runtime::builder().cores(2).reactor(ReactorKind::Auto).build()?;
+/// // The thread-per-core idiom: one copy of the future per core, outputs in core order.
+/// let cores = rt.run(|core| async move { (core.index, core.cores) })?;
+/// assert_eq!(cores, [(0, 2), (1, 2)]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
     cores: usize,
@@ -129,6 +142,14 @@ impl Builder {
         }
     }
 
+    /// Builds the runtime and core 0's reactor on this thread; the other cores' threads start
+    /// with [`Runtime::run`]. `CORELOOP_REACTOR`, if set, overrides the reactor chosen here.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a setting out of range (`cores`, `ring_entries`, `cq_entries`,
+    /// `epoll_events`), a bad `CORELOOP_REACTOR`, or pinning more cores than the process may
+    /// use CPUs; otherwise the error from setting up the reactor (with `uring` asked for, the
+    /// kernel's refusal, explained; `auto` falls back to epoll instead).
     pub fn build(mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
         if self.cores == 0 || self.cores > 1024 {
@@ -194,6 +215,20 @@ impl Builder {
 
 /// A coreloop runtime: core 0 on the thread that built it (for [`block_on`](Runtime::block_on)),
 /// and [`run`](Runtime::run) for one copy of a future per core.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?; // one core, io_uring if the kernel allows it, else epoll
+/// let answer = rt.block_on(async {
+///     let task = spawn(async { 40 + 2 });
+///     task.await.expect("the task did not panic")
+/// });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Runtime {
     cfg: Builder,
     decided: ReactorKind,
@@ -204,6 +239,7 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A [`Builder`] with the defaults: one core, reactor `auto`, no pinning.
     pub fn builder() -> Builder {
         Builder::default()
     }

@@ -14,6 +14,7 @@ use crate::sys::socket::{self, ConnectStatus, SockAddr};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Connects a socket to an address (`connect(2)`); resolves when the connection is made or refused.
 pub struct Connect {
     fd: SharedFd,
     /// Boxed, so it stays put if the op moves while the kernel holds the entry.
@@ -23,6 +24,7 @@ pub struct Connect {
 }
 
 impl Connect {
+    /// Connects `fd` to `addr`.
     pub fn new(fd: &SharedFd, addr: SockAddr) -> Connect {
         Connect {
             fd: fd.clone(),

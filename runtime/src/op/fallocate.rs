@@ -5,6 +5,7 @@ use crate::sys::{Errno, file as sys_file};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Allocates, punches or zeroes a byte range of a file (`fallocate(2)`).
 pub struct Fallocate {
     fd: SharedFd,
     mode: u32,

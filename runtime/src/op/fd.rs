@@ -30,6 +30,27 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A descriptor shared by its owner and the ops running on it; closed when the last one lets
 /// go. Cloning it is cheap (a reference count).
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::op::SharedFd;
+/// use coreloop_runtime::sys::io::pipe;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (r, _w) = pipe(true)?;
+///     let fd = SharedFd::new(r);
+///     let held_by_op = fd.clone(); // what an op in flight keeps
+///     assert!(fd.in_use());
+///     drop(held_by_op); // the op completed
+///     assert!(!fd.in_use());
+///     // Waits until no op holds the descriptor, then closes it and reports close's error.
+///     fd.close().await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct SharedFd {
     inner: Rc<Inner>,
 }

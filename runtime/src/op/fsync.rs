@@ -5,6 +5,8 @@ use crate::sys::{Errno, file as sys_file};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Flushes a file's data, and unless `datasync` its metadata, to storage (`fsync(2)` /
+/// `fdatasync(2)`).
 pub struct Fsync {
     fd: SharedFd,
     datasync: bool,

@@ -9,6 +9,7 @@ use crate::sys::{Errno, file as sys_file};
 use io_uring::squeue;
 use std::io;
 
+/// Sets a file's size (`ftruncate(2)`); runs on the blocking pool on both reactors.
 pub struct Ftruncate {
     fd: SharedFd,
     len: u64,

@@ -6,6 +6,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Makes a directory (`mkdirat(2)`).
 pub struct MkDirAt {
     dirfd: DirFd,
     path: CString,

@@ -8,6 +8,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
 
+/// Opens a file (`openat(2)`, always `O_CLOEXEC`); resolves to the new descriptor.
 pub struct OpenAt {
     dirfd: DirFd,
     /// NUL-terminated, on the heap: its bytes stay put while the op lives.

@@ -6,6 +6,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Renames a path (`renameat2(2)`).
 pub struct RenameAt {
     old_dirfd: DirFd,
     old: CString,

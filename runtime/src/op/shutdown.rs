@@ -6,6 +6,7 @@ use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Shuts down one or both directions of a socket (`shutdown(2)`).
 pub struct Shutdown {
     fd: SharedFd,
     how: u32,

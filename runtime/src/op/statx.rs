@@ -8,6 +8,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Describes a file (`statx(2)`); resolves to the kernel's `struct statx`.
 pub struct Statx {
     dirfd: DirFd,
     path: CString,

@@ -6,6 +6,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Removes a file or an empty directory (`unlinkat(2)`).
 pub struct UnlinkAt {
     dirfd: DirFd,
     path: CString,

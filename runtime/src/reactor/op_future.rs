@@ -24,6 +24,29 @@ use std::time::Instant;
 /// thread or runtime, or with no runtime, while the kernel holds it, it panics rather than
 /// hand back memory the kernel may still write; dropped there, its data is leaked rather
 /// than freed.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::op::{Position, SharedFd, read::Read, write::Write};
+/// use coreloop_runtime::reactor::Op;
+/// use coreloop_runtime::sys::io::pipe;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (r, w) = pipe(true)?;
+///     let (r, w) = (SharedFd::new(r), SharedFd::new(w));
+///     // Each op takes its buffer and a clone of the descriptor, and hands the buffer back.
+///     let (res, _) = Op::new(Write::new(&w, b"ping".to_vec(), Position::Stream)).await;
+///     assert_eq!(res?, 4);
+///     let (res, buf) = Op::new(Read::new(&r, Vec::with_capacity(16), Position::Stream)).await;
+///     assert_eq!(res?, 4);
+///     assert_eq!(buf, b"ping");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Op<T: OpCode> {
     /// The op, inline, until it resolves (`None` after, or while a pool thread holds it
     /// through `pooled`).

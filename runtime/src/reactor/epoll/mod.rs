@@ -7,7 +7,7 @@
 //!   ([`SharedFd::id`]) shows up under that number. A descriptor taken out of its `SharedFd`
 //!   (`into_owned`, to move it to another core) is removed from the set (`EPOLL_CTL_DEL`), so
 //!   it stops waking this core.
-//! - Readiness is kept per fd ([`io_state::IoState`]): a bit per direction, a tick that counts
+//! - Readiness is kept per fd (`IoState`): a bit per direction, a tick that counts
 //!   events, and a registration generation carried in the event's data, so an event for a
 //!   closed fd whose number was reused is recognised and dropped. An op tries its syscall
 //!   while its direction is marked ready; `EAGAIN` clears the bit — but only if no event came
