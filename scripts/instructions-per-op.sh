@@ -5,6 +5,8 @@
 # the wall-clock benchmarks on loopback). Counting is switched on only for the load window.
 #
 #   scripts/instructions-per-op.sh            # SECS=10 per run, ROUNDS=2, 100 conns, 128 B
+#   KEEP=/tmp/cg scripts/instructions-per-op.sh   # also keep each load window's callgrind
+#                                                 # file (for callgrind_annotate) in /tmp/cg
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -48,6 +50,10 @@ one() {
     for _ in $(seq 100); do kill -0 "$vpid" 2>/dev/null || break; sleep 0.1; done
     msgs=$(sed -n 's/.*msgs=\([0-9]*\).*/\1/p' <<<"$load")
     ir=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$cg.1" | head -n1)
+    if [ -n "${KEEP:-}" ]; then
+        mkdir -p "$KEEP"
+        cp "$cg.1" "$KEEP/$name.round${r:-1}.${msgs}msgs.callgrind"
+    fi
     rm -f "$out" "$cg" "$cg".*
     awk -v n="$name" -v ir="$ir" -v m="$msgs" \
         'BEGIN { printf "%-16s %14d instr %10d msgs %10.0f instr/msg\n", n, ir, m, ir / m }'

@@ -24,6 +24,13 @@ fn sample() -> Sample {
         rss_kib_per_conn: 5.12,
         coreloop_syscalls_per_op: Some(0.143),
         perf_syscalls_per_op: None,
+        op_latency: vec![coreloop_benches::bench::server::OpLatencyRow {
+            kind: "recv".into(),
+            count: 7,
+            p50_ns: 1500,
+            p99_ns: 9000,
+            p999_ns: 12000,
+        }],
         reactor: Some("uring".into()),
         ring_flags: None,
         event_objects: Some("io_uring x2 (sq 256, cq 512)".into()),

@@ -45,8 +45,8 @@
 //!
 //! - `tokio-io`: `tokio::io::{AsyncRead, AsyncBufRead, AsyncWrite}`.
 //! - `futures-io`: `futures_io::{AsyncRead, AsyncBufRead, AsyncWrite}`.
-//! - `hyper`: `hyper::rt::{Read, Write}` for [`Compat`], and [`hyper::CoreExecutor`] and
-//!   [`hyper::CoreTimer`] for hyper's builders.
+//! - `hyper`: `hyper::rt::{Read, Write}` for [`Compat`], and `hyper::CoreExecutor` and
+//!   `hyper::CoreTimer` (this crate's `hyper` module) for hyper's builders.
 #![deny(missing_docs)]
 
 mod compat;

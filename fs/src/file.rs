@@ -28,6 +28,29 @@ use std::path::Path;
 /// for `write_at`, as on Linux pwrite) and do not move the cursor.
 ///
 /// Dropping a `File` closes it and drops close's error; [`close`](File::close) reports it.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_fs::File;
+/// use coreloop_runtime::Runtime;
+///
+/// let path = std::env::temp_dir().join(format!("coreloop-doc-file-{}", std::process::id()));
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let file = File::create(&path).await?; // write-only, as in std
+///     file.write_all_at("hello, file", 0).await.0?;
+///     file.close().await?; // reports close's error, which a drop cannot
+///
+///     let file = File::open(&path).await?; // read-only
+///     let (res, buf) = file.read_at(Vec::with_capacity(16), 7).await;
+///     assert_eq!(res?, 4); // the bytes from offset 7 to the end
+///     assert_eq!(buf, b"file");
+///     drop(file);
+///     coreloop_fs::remove_file(&path).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct File {
     fd: SharedFd,

@@ -48,6 +48,21 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 
 /// The whole file. The buffer is sized from statx, and reading goes on to end of file, so a
 /// file that grows or shrinks meanwhile (or reports size 0, as in /proc) is read correctly.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+///
+/// let path = std::env::temp_dir().join(format!("coreloop-doc-read-{}", std::process::id()));
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     coreloop_fs::write(&path, "contents").await?;
+///     assert_eq!(coreloop_fs::read(&path).await?, b"contents");
+///     coreloop_fs::remove_file(&path).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let file = File::open(path).await?;
     let size = file.metadata().await?.len();
@@ -85,6 +100,22 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 }
 
 /// Makes `path` hold exactly `data`'s initialized bytes: creates it or cuts it first.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+///
+/// let path = std::env::temp_dir().join(format!("coreloop-doc-write-{}", std::process::id()));
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     coreloop_fs::write(&path, b"first version".to_vec()).await?;
+///     coreloop_fs::write(&path, "second").await?; // replaces, not appends
+///     assert_eq!(coreloop_fs::read(&path).await?, b"second");
+///     coreloop_fs::remove_file(&path).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub async fn write<B: IoBuf>(path: impl AsRef<Path>, data: B) -> io::Result<()> {
     let file = File::create(path).await?;
     let (res, _) = file.write_all_at(data, 0).await;

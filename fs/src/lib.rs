@@ -14,6 +14,7 @@
 //! - The loops that finish short positional transfers ([`AsyncReadAtExt::read_exact_at`],
 //!   [`AsyncWriteAtExt::write_all_at`]) are written once, in [`positional`]; the stream loops
 //!   (`read_exact`, `write_all`) come from `coreloop_runtime::io`.
+#![deny(missing_docs)]
 
 mod dir;
 mod exists;

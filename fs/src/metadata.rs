@@ -30,26 +30,33 @@ impl Metadata {
         self.stx.stx_size
     }
 
+    /// True if the size is 0.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Regular file, directory, symlink or other.
     pub fn file_type(&self) -> FileType {
         FileType(self.mode() & S_IFMT)
     }
 
+    /// True for a regular file.
     pub fn is_file(&self) -> bool {
         self.file_type().is_file()
     }
 
+    /// True for a directory.
     pub fn is_dir(&self) -> bool {
         self.file_type().is_dir()
     }
 
+    /// True for a symlink (only from [`symlink_metadata`](crate::symlink_metadata);
+    /// [`metadata`](crate::metadata) follows links).
     pub fn is_symlink(&self) -> bool {
         self.file_type().is_symlink()
     }
 
+    /// The permission bits (`mode & 0o7777`).
     pub fn permissions(&self) -> Permissions {
         Permissions(self.mode() & 0o7777)
     }
@@ -74,6 +81,7 @@ impl Metadata {
         self.time(STATX_BTIME, self.stx.stx_btime, "creation")
     }
 
+    /// The inode number.
     pub fn ino(&self) -> u64 {
         self.stx.stx_ino
     }
@@ -83,14 +91,17 @@ impl Metadata {
         makedev(self.stx.stx_dev_major, self.stx.stx_dev_minor)
     }
 
+    /// The number of hard links.
     pub fn nlink(&self) -> u64 {
         u64::from(self.stx.stx_nlink)
     }
 
+    /// The owner's user ID.
     pub fn uid(&self) -> u32 {
         self.stx.stx_uid
     }
 
+    /// The owner's group ID.
     pub fn gid(&self) -> u32 {
         self.stx.stx_gid
     }
@@ -146,14 +157,17 @@ impl FileType {
         FileType(mode & S_IFMT)
     }
 
+    /// True for a regular file.
     pub fn is_file(&self) -> bool {
         self.0 == S_IFREG
     }
 
+    /// True for a directory.
     pub fn is_dir(&self) -> bool {
         self.0 == S_IFDIR
     }
 
+    /// True for a symbolic link.
     pub fn is_symlink(&self) -> bool {
         self.0 == S_IFLNK
     }
@@ -183,6 +197,7 @@ impl Permissions {
         }
     }
 
+    /// The permission bits, as `chmod` takes them (`0o7777` at most).
     pub fn mode(&self) -> u32 {
         self.0
     }

@@ -12,6 +12,26 @@ use std::path::Path;
 const O_ACCMODE: u32 = 0o3;
 
 /// Options for opening a file, with std's meanings. The descriptor is always close-on-exec.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_fs::OpenOptions;
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::io::AsyncWriteRentExt;
+///
+/// let path = std::env::temp_dir().join(format!("coreloop-doc-append-{}", std::process::id()));
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     coreloop_fs::write(&path, "one\n").await?;
+///     let mut log = OpenOptions::new().append(true).open(&path).await?;
+///     log.write_all("two\n").await.0?; // appended, whatever the cursor says
+///     log.close().await?;
+///     assert_eq!(coreloop_fs::read(&path).await?, b"one\ntwo\n");
+///     coreloop_fs::remove_file(&path).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
     read: bool,
@@ -45,11 +65,13 @@ impl OpenOptions {
         }
     }
 
+    /// Opens for reading.
     pub fn read(&mut self, on: bool) -> &mut OpenOptions {
         self.read = on;
         self
     }
 
+    /// Opens for writing.
     pub fn write(&mut self, on: bool) -> &mut OpenOptions {
         self.write = on;
         self

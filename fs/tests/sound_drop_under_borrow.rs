@@ -1,5 +1,5 @@
 //! Issue 10, defect 6: the data of an orphaned op (its future was dropped while in flight) is
-//! dropped only after the driver's borrow ends, so a buffer whose `Drop` touches the runtime
+//! dropped only after the reactor's borrow ends, so a buffer whose `Drop` touches the runtime
 //! (here: reads the reactor's stats) does not panic the core with "already borrowed".
 //!
 //! Each case runs in a child process: on main the core panics inside the completion path,
@@ -86,7 +86,7 @@ async fn orphaned_touchy_buffer() {
 
 #[test]
 fn orphaned_buffer_dropped_outside_driver_borrow_uring() {
-    if in_child(
+    if coreloop_runtime::testing::in_child(
         "orphaned_buffer_dropped_outside_driver_borrow_uring",
         "CORELOOP_SOUND_DROP_BORROW",
         Duration::from_secs(30),
@@ -103,53 +103,11 @@ fn orphaned_buffer_dropped_outside_driver_borrow_uring() {
 
 #[test]
 fn orphaned_buffer_dropped_outside_driver_borrow_epoll() {
-    if in_child(
+    if coreloop_runtime::testing::in_child(
         "orphaned_buffer_dropped_outside_driver_borrow_epoll",
         "CORELOOP_SOUND_DROP_BORROW",
         Duration::from_secs(30),
     ) {
         coreloop_runtime::testing::run(ReactorKind::Epoll, orphaned_touchy_buffer());
     }
-}
-
-// --- child-process helper: run a test body in a re-exec'd copy of this binary ---
-
-/// True in the child (run the body there). In the parent, re-runs test `name` of this binary
-/// in a child process with `var` set, kills it after `limit`, and panics with its output if
-/// it failed, crashed or hung.
-fn in_child(name: &str, var: &str, limit: std::time::Duration) -> bool {
-    if std::env::var_os(var).is_some() {
-        return true;
-    }
-    use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
-        .env(var, "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break Some(s);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let mut text = String::new();
-    let _ = child.stdout.take().unwrap().read_to_string(&mut text);
-    let _ = child.stderr.take().unwrap().read_to_string(&mut text);
-    let Some(status) = status else {
-        panic!("child hung (killed after {limit:?}): {text}");
-    };
-    assert_eq!(status.signal(), None, "child crashed (signal): {text}");
-    assert!(status.success(), "child failed: {text}");
-    assert!(text.contains("1 passed"), "child ran no test: {text}");
-    false
 }

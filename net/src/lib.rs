@@ -15,6 +15,7 @@
 //!   resolved by the system resolver and blocks the core while it does.
 //! - All types are `!Send`: a socket's readiness state belongs to its core. Move a socket
 //!   between cores through `into_std`/`from_std`.
+#![deny(missing_docs)]
 
 mod addr;
 mod socket;

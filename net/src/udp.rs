@@ -15,6 +15,27 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 
 /// A UDP socket. `!Send`: it belongs to the core that made it.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::UdpSocket;
+/// use coreloop_runtime::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let a = UdpSocket::bind("127.0.0.1:0")?;
+///     let b = UdpSocket::bind("127.0.0.1:0")?;
+///     a.send_to("hi", b.local_addr()?).await.0?;
+///
+///     let (res, buf) = b.recv_from(Vec::with_capacity(1500)).await;
+///     let (n, from) = res?;
+///     assert_eq!((n, from), (2, a.local_addr()?));
+///     assert_eq!(buf, b"hi");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UdpSocket {
     sock: Socket,
@@ -65,10 +86,12 @@ impl UdpSocket {
         self.sock.recv_datagram(buf).await
     }
 
+    /// The address the socket is bound to (with the port the kernel picked, after binding port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }
 
+    /// The address the socket is connected to; `NotConnected` if none.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.peer_addr()?)
     }
@@ -78,6 +101,7 @@ impl UdpSocket {
         self.sock.set_flag(SOL_SOCKET, SO_BROADCAST, on)
     }
 
+    /// Whether `SO_BROADCAST` is set.
     pub fn broadcast(&self) -> io::Result<bool> {
         self.sock.flag(SOL_SOCKET, SO_BROADCAST)
     }
@@ -87,6 +111,7 @@ impl UdpSocket {
         self.sock.set_opt(IPPROTO_IP, IP_TTL, ttl as i32)
     }
 
+    /// The `IP_TTL` of outgoing packets, in hops.
     pub fn ttl(&self) -> io::Result<u32> {
         Ok(self.sock.opt::<i32>(IPPROTO_IP, IP_TTL)? as u32)
     }
@@ -96,6 +121,7 @@ impl UdpSocket {
         self.sock.set_flag(IPPROTO_IP, IP_MULTICAST_LOOP, on)
     }
 
+    /// Whether `IP_MULTICAST_LOOP` is set.
     pub fn multicast_loop_v4(&self) -> io::Result<bool> {
         self.sock.flag(IPPROTO_IP, IP_MULTICAST_LOOP)
     }
@@ -107,6 +133,8 @@ impl UdpSocket {
             .set_opt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq_v4(group, interface))
     }
 
+    /// Leaves IPv4 multicast group `group` on the interface with address `interface`
+    /// (`IP_DROP_MEMBERSHIP`).
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
         self.sock
             .set_opt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq_v4(group, interface))
@@ -118,6 +146,8 @@ impl UdpSocket {
             .set_opt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq_v6(group, interface))
     }
 
+    /// Leaves IPv6 multicast group `group` on the interface with index `interface`
+    /// (`IPV6_DROP_MEMBERSHIP`).
     pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
         self.sock.set_opt(
             IPPROTO_IPV6,

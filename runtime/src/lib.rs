@@ -28,6 +28,10 @@
 //! with the ops, since the ops' contract is what needs it; `io` is its own module beside
 //! `buf`, since `net` and `fs` share its loops; and the per-core buffer pool of provided
 //! buffers is not built yet.
+//!
+//! [`sys`] and [`op`] are for `coreloop-net`, `coreloop-fs` and power users: they are not a
+//! stable API.
+#![deny(missing_docs)]
 
 pub mod buf;
 pub mod executor;
@@ -42,6 +46,6 @@ pub mod time;
 
 pub use executor::{
     Builder, CoreInfo, JoinError, JoinHandle, Runtime, core_count, current_core, current_reactor,
-    live_tasks, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
+    live_tasks, op_latency, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
 };
-pub use reactor::{ReactorKind, ReactorStats};
+pub use reactor::{OpLatencyStats, ReactorKind, ReactorStats};

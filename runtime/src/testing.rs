@@ -249,6 +249,68 @@ impl Drop for TempDir {
     }
 }
 
+/// Runs test `name` of this test binary again in a child process with the environment
+/// variable `var` set, for a check that could crash, hang or abort the whole binary (or that
+/// changes process-wide state such as rlimits). Returns true in the child: run the check
+/// there. In the parent, waits up to `limit` and panics with the child's output if it failed,
+/// was killed by a signal, hung, or ran no test; then returns false.
+pub fn in_child(name: &str, var: &str, limit: Duration) -> bool {
+    if std::env::var_os(var).is_some() {
+        return true;
+    }
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut child = std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(var, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the child test");
+    // Read both pipes while the child runs, so a chatty child never blocks on a full pipe.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = r.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped")));
+    let err = drain(Box::new(child.stderr.take().expect("piped")));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting for the child") {
+            break Some(s);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = format!(
+        "{}{}",
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default()
+    );
+    let Some(status) = status else {
+        panic!("child {name} hung (killed after {limit:?}): {text}");
+    };
+    assert_eq!(
+        status.signal(),
+        None,
+        "child {name} crashed (signal): {text}"
+    );
+    assert!(status.success(), "child {name} failed: {text}");
+    assert!(
+        text.contains("1 passed"),
+        "child {name} ran no test: {text}"
+    );
+    false
+}
+
 /// How many descriptors this process has open (`/proc/self/fd`).
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")

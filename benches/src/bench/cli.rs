@@ -108,6 +108,12 @@ pub struct Cli {
     #[arg(long, default_value_t = 1.0)]
     pub perf_secs: f64,
 
+    /// Coreloop servers record per-op latency inside the runtime (CORELOOP_OP_LATENCY=1: it
+    /// costs two clock reads per op, so CPU figures of such runs include that) and print it;
+    /// the report shows p50/p99/p99.9 per op kind, io_uring beside epoll.
+    #[arg(long)]
+    pub op_latency: bool,
+
     /// Write every raw sample as JSON.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -209,7 +215,7 @@ impl Cli {
             return Err("--cores 0: a server needs at least one core".into());
         }
 
-        let groups = match self.preset {
+        let mut groups = match self.preset {
             Some(Preset::ReactorAb) => super::preset::reactor_ab(self)?,
             None => {
                 if self.servers.is_empty() {
@@ -227,6 +233,14 @@ impl Cli {
                 }]
             }
         };
+        if self.op_latency {
+            for v in groups.iter_mut().flat_map(|g| g.variants.iter_mut()) {
+                if v.coreloop {
+                    v.env
+                        .push(("CORELOOP_OP_LATENCY".to_string(), "1".to_string()));
+                }
+            }
+        }
         let mut names: Vec<&str> = groups
             .iter()
             .flat_map(|g| g.variants.iter().map(|v| v.name.as_str()))
@@ -238,7 +252,6 @@ impl Cli {
                 w[0]
             ));
         }
-        let mut groups = groups;
         if let Some(b) = &self.baseline {
             for g in &mut groups {
                 g.baseline = resolve_baseline(b, &g.variants)?;

@@ -131,7 +131,7 @@ impl Shared {
 type Fail = (FailKind, String);
 
 /// Runs `case` against `addr` on a new thread pinned to `cpu`, telling `events` when the
-/// window starts and ends. Returns after the window plus at most [`GRACE`] (or after the
+/// window starts and ends. Returns after the window plus at most `GRACE` (or after the
 /// connect phase fails).
 pub fn run(
     addr: SocketAddr,

@@ -79,6 +79,9 @@ pub struct Sample {
     pub coreloop_syscalls_per_op: Option<f64>,
     /// `perf stat -e raw_syscalls:sys_enter` (perf runs only).
     pub perf_syscalls_per_op: Option<f64>,
+    /// Per-op latency inside a coreloop server's runtime (`--op-latency`).
+    #[serde(default)]
+    pub op_latency: Vec<super::server::OpLatencyRow>,
     /// The reactor the server said it ran.
     pub reactor: Option<String>,
     pub ring_flags: Option<String>,
@@ -418,12 +421,74 @@ pub fn table(report: &Report, rounds: usize) -> String {
             s.notes.join("; ")
         ));
     }
+    t.push_str(&op_latency_table(report));
+    t
+}
+
+/// Per-op latency inside the runtime, for coreloop servers run with `--op-latency`: per case,
+/// op kind and server, the median over rounds of each percentile, in µs.
+fn op_latency_table(report: &Report) -> String {
+    let mut rows: Vec<String> = Vec::new();
+    for s in summarize(report) {
+        let mut kinds: Vec<&str> = s
+            .samples
+            .iter()
+            .flat_map(|x| x.op_latency.iter().map(|r| r.kind.as_str()))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let med = |f: fn(&super::server::OpLatencyRow) -> u64, unit: f64| {
+                median(
+                    s.samples
+                        .iter()
+                        .filter_map(|x| x.op_latency.iter().find(|r| r.kind == kind))
+                        .map(|r| f(r) as f64 / unit)
+                        .collect(),
+                )
+            };
+            let of = |f| med(f, 1000.0);
+            rows.push(format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                s.case,
+                kind,
+                s.server,
+                num(med(|r| r.count, 1.0), 0),
+                num(of(|r| r.p50_ns), 1),
+                num(of(|r| r.p99_ns), 1),
+                num(of(|r| r.p999_ns), 1)
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from(
+        "\nPer-op latency inside the runtime (start to completion, per core's busiest, medians over rounds; µs). A read's time includes waiting for data to arrive.\n\n| case | op | server | count | p50 | p99 | p99.9 |\n|---|---|---|---:|---:|---:|---:|\n",
+    );
+    rows.sort();
+    for r in rows {
+        t.push_str(&r);
+    }
     t
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn op_latency_lines_parse_per_kind() {
+        let rows = super::super::server::parse_op_latency(
+            "oplat reactor=uring core=1 recv=10/2000/3000/4000/5000 send=3/1/2/3/4 bad=1/2",
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].kind, "recv");
+        assert_eq!(
+            (rows[0].count, rows[0].p50_ns, rows[0].p999_ns),
+            (10, 2000, 4000)
+        );
+    }
 
     #[test]
     fn warnings_merge_into_one_note_per_kind_with_their_range() {

@@ -245,6 +245,7 @@ fn measure(
         .map_err(|_| "the load generator panicked".to_string())?;
     let perf_count = perf_child.and_then(|c| stop_perf(c, &perf_out));
     let own1 = srv.coreloop_syscalls();
+    let op_latency = srv.coreloop_op_latency();
     let died = srv.exited();
     let (reactor, ring_flags) = srv.reported_reactor();
     let tail = srv.output_tail();
@@ -297,6 +298,7 @@ fn measure(
             _ => None,
         },
         perf_syscalls_per_op: perf_count.map(|n| n as f64 / ops),
+        op_latency,
         reactor,
         ring_flags,
         event_objects,

@@ -152,6 +152,33 @@ impl Server {
         None
     }
 
+    /// The per-op latency a coreloop server printed with its last counters (`oplat` lines,
+    /// one per core, when it runs with `CORELOOP_OP_LATENCY=1`): per op kind, the core that
+    /// did the most of them. Empty for other servers.
+    pub fn coreloop_op_latency(&self) -> Vec<OpLatencyRow> {
+        if !self.coreloop {
+            return Vec::new();
+        }
+        // The lines follow the stats line of the last SIGUSR1; give them a moment.
+        std::thread::sleep(Duration::from_millis(50));
+        let text = fs::read_to_string(&self.err).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let last_stats = lines.iter().rposition(|l| l.starts_with("stats "));
+        let after = last_stats.map_or(&lines[..0], |i| &lines[i + 1..]);
+        let mut rows: Vec<OpLatencyRow> = Vec::new();
+        for line in after.iter().filter(|l| l.starts_with("oplat ")) {
+            for row in parse_op_latency(line) {
+                match rows.iter_mut().find(|r| r.kind == row.kind) {
+                    Some(r) if r.count >= row.count => {}
+                    Some(r) => *r = row,
+                    None => rows.push(row),
+                }
+            }
+        }
+        rows.sort_by(|a, b| a.kind.cmp(&b.kind));
+        rows
+    }
+
     /// SIGTERM to the group, up to 3 s to exit, then SIGKILL.
     pub fn stop(mut self) {
         super::signal(-self.pid, libc::SIGTERM);
@@ -177,6 +204,36 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// One op kind's latency inside a coreloop server's runtime, in nanoseconds.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OpLatencyRow {
+    pub kind: String,
+    pub count: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+}
+
+/// `oplat reactor=uring core=0 recv=count/p50/p99/p999/max …` → one row per kind.
+pub fn parse_op_latency(line: &str) -> Vec<OpLatencyRow> {
+    line.split_whitespace()
+        .filter_map(|w| {
+            let (kind, v) = w.split_once('=')?;
+            let n: Vec<u64> = v
+                .split('/')
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?;
+            (n.len() == 5).then(|| OpLatencyRow {
+                kind: kind.to_string(),
+                count: n[0],
+                p50_ns: n[1],
+                p99_ns: n[2],
+                p999_ns: n[3],
+            })
+        })
+        .collect()
 }
 
 fn stats_lines(path: &Path) -> Vec<String> {

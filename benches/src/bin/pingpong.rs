@@ -1,7 +1,10 @@
 //! One core, one socketpair, two tasks: a 1-byte ping-pong, N round trips, on each reactor.
 //! Prints time per round trip and the reactor's own count of syscalls per round trip.
 //!
-//! `cargo run --release -p coreloop-benches --bin pingpong -- [--rounds N] [--reactor uring|epoll|both] [--repeat K]`
+//! `cargo run --release -p coreloop-benches --bin pingpong -- [--rounds N] [--reactor uring|epoll|both] [--repeat K] [--op-latency off|on|both]`
+//!
+//! `--op-latency both` runs each reactor with per-op latency recording off and on,
+//! interleaved: the cost of recording, per round trip (two ops).
 
 use coreloop_runtime::op::{Position, SharedFd, read::Read, write::Write};
 use coreloop_runtime::reactor::Op;
@@ -30,10 +33,11 @@ async fn bounce(fd: SharedFd, rounds: u64, serve: bool) {
     }
 }
 
-fn one(kind: ReactorKind, rounds: u64) -> (Duration, coreloop_runtime::ReactorStats) {
+fn one(kind: ReactorKind, lat: bool, rounds: u64) -> (Duration, coreloop_runtime::ReactorStats) {
     let rt = Runtime::builder()
         .reactor(kind)
         .env_override(false)
+        .op_latency(lat)
         .build()
         .expect("runtime");
     rt.block_on(async move {
@@ -54,6 +58,7 @@ fn main() {
     let mut rounds = 1_000_000u64;
     let mut kinds = vec![ReactorKind::Uring, ReactorKind::Epoll];
     let mut repeat = 3;
+    let mut lats = vec![false];
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -66,33 +71,49 @@ fn main() {
                     other => vec![ReactorKind::parse(other).expect("--reactor uring|epoll|both")],
                 }
             }
+            "--op-latency" => {
+                lats = match v.as_str() {
+                    "off" => vec![false],
+                    "on" => vec![true],
+                    "both" => vec![false, true],
+                    _ => panic!("--op-latency off|on|both"),
+                }
+            }
             other => panic!("unknown flag {other}"),
         }
     }
     println!(
         "one-core socketpair ping-pong, {rounds} round trips, {repeat} runs each, interleaved"
     );
-    let mut results: Vec<(ReactorKind, Vec<f64>, coreloop_runtime::ReactorStats)> = kinds
+    type Row = (ReactorKind, bool, Vec<f64>, coreloop_runtime::ReactorStats);
+    let mut results: Vec<Row> = kinds
         .iter()
-        .map(|k| (*k, Vec::new(), Default::default()))
+        .flat_map(|k| {
+            lats.iter()
+                .map(|l| (*k, *l, Vec::new(), Default::default()))
+        })
         .collect();
     for _ in 0..repeat {
         for r in results.iter_mut() {
-            let (t, s) = one(r.0, rounds);
-            r.1.push(t.as_nanos() as f64 / rounds as f64);
-            r.2 = s;
+            let (t, s) = one(r.0, r.1, rounds);
+            r.2.push(t.as_nanos() as f64 / rounds as f64);
+            r.3 = s;
         }
     }
     println!(
         "{:<8} {:>12} {:>10} {:>10} {:>14} {:>14} {:>12}",
         "reactor", "median ns/rt", "min", "max", "syscalls/rt", "eagain/rt", "parks/rt"
     );
-    for (kind, mut ns, s) in results {
+    for (kind, lat, mut ns, s) in results {
         ns.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let per = |n: u64| n as f64 / rounds as f64;
         println!(
             "{:<8} {:>12.0} {:>10.0} {:>10.0} {:>14.3} {:>14.3} {:>12.3}",
-            kind.name(),
+            if lat {
+                format!("{}+lat", kind.name())
+            } else {
+                kind.name().to_string()
+            },
             ns[ns.len() / 2],
             ns[0],
             ns[ns.len() - 1],

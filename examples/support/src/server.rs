@@ -212,6 +212,11 @@ async fn watch_signals(fd: SharedFd, shutdown: Arc<Shutdown>) {
             let stats = all_core_stats().await;
             let kind = coreloop::current_reactor().unwrap_or(ReactorKind::Auto);
             eprintln!("{}", stats_line(kind, &stats));
+            for (core, lat) in all_core_op_latency().await.iter().enumerate() {
+                if let Some(lat) = lat {
+                    eprintln!("{}", op_latency_line(kind, core, lat));
+                }
+            }
             continue;
         }
         eprintln!("signal {signo}: shutting down");
@@ -232,6 +237,33 @@ pub async fn all_core_stats() -> Vec<ReactorStats> {
         out.push(stats.unwrap_or_default());
     }
     out
+}
+
+/// Every core's per-op latency (when the runtime records it: `CORELOOP_OP_LATENCY=1`).
+async fn all_core_op_latency() -> Vec<Option<Vec<coreloop::OpLatencyStats>>> {
+    let n = coreloop::core_count().unwrap_or(1);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let lat = match coreloop::spawn_on(i, async { coreloop::op_latency() }) {
+            Ok(h) => h.await.ok().flatten(),
+            Err(_) => None,
+        };
+        out.push(lat);
+    }
+    out
+}
+
+/// One core's per-op latency as a line: `oplat reactor=uring core=0 recv=count/p50/p99/p999/max
+/// send=…` (nanoseconds), which `coreloop-bench` reads.
+pub fn op_latency_line(kind: ReactorKind, core: usize, lat: &[coreloop::OpLatencyStats]) -> String {
+    let mut line = format!("oplat reactor={kind} core={core}");
+    for s in lat {
+        line.push_str(&format!(
+            " {}={}/{}/{}/{}/{}",
+            s.kind, s.count, s.p50_ns, s.p99_ns, s.p999_ns, s.max_ns
+        ));
+    }
+    line
 }
 
 /// The counters line, summed over `per_core`.

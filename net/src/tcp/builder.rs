@@ -11,6 +11,20 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 /// Options for a [`TcpListener`]: `SO_REUSEADDR` is always on; `SO_REUSEPORT` (one listener
 /// per core on the same port), the backlog and `IPV6_V6ONLY` are chosen here.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::TcpListener;
+///
+/// let first = TcpListener::builder("127.0.0.1:0").reuse_port(true).listen()?;
+/// let addr = first.local_addr()?;
+/// // A second listener on the same port, as each core of `Runtime::run` binds its own; the
+/// // kernel spreads new connections between them.
+/// let second = TcpListener::builder(addr).reuse_port(true).backlog(128).listen()?;
+/// assert_eq!(second.local_addr()?, addr);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ListenerBuilder {
     addrs: io::Result<Vec<SocketAddr>>,

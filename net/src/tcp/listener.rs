@@ -9,6 +9,32 @@ use std::os::fd::{AsRawFd, RawFd};
 
 /// A TCP socket listening for connections. `!Send`: it belongs to the core that made it (for
 /// one listener per core, bind each with [`ListenerBuilder::reuse_port`]).
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::{TcpListener, TcpStream};
+/// use coreloop_runtime::io::{AsyncReadRentExt, AsyncWriteRentExt};
+/// use coreloop_runtime::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?; // port 0: the kernel picks one
+///     let addr = listener.local_addr()?;
+///     let client = spawn(async move {
+///         let mut stream = TcpStream::connect(addr).await?;
+///         stream.write_all(b"ping".to_vec()).await.0
+///     });
+///
+///     let (mut stream, _peer) = listener.accept().await?;
+///     let (res, buf) = stream.read_exact(Vec::with_capacity(4)).await;
+///     res?;
+///     assert_eq!(buf, b"ping");
+///     client.await??;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TcpListener {
     sock: Socket,
@@ -40,6 +66,8 @@ impl TcpListener {
         Incoming::new(&self.sock)
     }
 
+    /// The address the listener is bound to (with the port the kernel picked, after binding port
+    /// 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }

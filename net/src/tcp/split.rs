@@ -30,22 +30,29 @@ impl OwnedReadHalf {
         OwnedReadHalf { sock }
     }
 
+    /// Reads once into `buf`'s spare capacity; `Ok(0)` is end of stream. See
+    /// [`TcpStream::read`](crate::TcpStream::read).
     pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, 0).await
     }
 
+    /// Reads once into the spare capacity of several buffers, in order.
     pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.readv(bufs).await
     }
 
+    /// Reads into `buf` like [`read`](Self::read) without taking the bytes from the socket
+    /// (`MSG_PEEK`).
     pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv(buf, MSG_PEEK).await
     }
 
+    /// The local address of the connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }
 
+    /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.peer_addr()?)
     }
@@ -56,10 +63,12 @@ impl OwnedWriteHalf {
         OwnedWriteHalf { sock }
     }
 
+    /// Writes once from `buf`'s initialized bytes; may write fewer (use `write_all` to finish).
     pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.send(buf).await
     }
 
+    /// Writes once from several buffers, in order; may write fewer than all.
     pub async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.writev(bufs).await
     }
@@ -69,10 +78,12 @@ impl OwnedWriteHalf {
         self.sock.shutdown(Shutdown::Write).await
     }
 
+    /// The local address of the connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }
 
+    /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.peer_addr()?)
     }

@@ -17,6 +17,37 @@ use std::time::Duration;
 
 /// A TCP connection. Sends never raise `SIGPIPE`: writing to a peer that went away is an
 /// `io::Error` (`EPIPE` or `ECONNRESET`). `!Send`: it belongs to the core that made it.
+///
+/// # Examples
+///
+/// An echo round trip:
+///
+/// ```
+/// use coreloop_net::{TcpListener, TcpStream};
+/// use coreloop_runtime::io::AsyncWriteRentExt;
+/// use coreloop_runtime::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     spawn(async move {
+///         let (mut peer, _) = listener.accept().await?;
+///         let (res, buf) = peer.read(Vec::with_capacity(64)).await;
+///         res?;
+///         peer.write_all(buf).await.0 // echo what came
+///     });
+///
+///     let mut stream = TcpStream::connect(addr).await?;
+///     stream.set_nodelay(true)?;
+///     stream.write_all("hello").await.0?;
+///     let (res, buf) = stream.read(Vec::with_capacity(64)).await;
+///     assert_eq!(res?, 5);
+///     assert_eq!(buf, b"hello");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TcpStream {
     sock: Socket,
@@ -108,6 +139,7 @@ impl TcpStream {
         self.sock.set_flag(IPPROTO_TCP, TCP_NODELAY, on)
     }
 
+    /// Whether `TCP_NODELAY` is set.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.sock.flag(IPPROTO_TCP, TCP_NODELAY)
     }
@@ -117,6 +149,7 @@ impl TcpStream {
         self.sock.set_flag(SOL_SOCKET, SO_KEEPALIVE, on)
     }
 
+    /// Whether `SO_KEEPALIVE` is set.
     pub fn keepalive(&self) -> io::Result<bool> {
         self.sock.flag(SOL_SOCKET, SO_KEEPALIVE)
     }
@@ -133,6 +166,7 @@ impl TcpStream {
         self.sock.set_opt(SOL_SOCKET, SO_LINGER, l)
     }
 
+    /// The `SO_LINGER` setting: `None` if off, else the timeout in whole seconds.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         let l: Linger = self.sock.opt(SOL_SOCKET, SO_LINGER)?;
         Ok((l.l_onoff != 0).then(|| Duration::from_secs(l.l_linger.max(0) as u64)))
@@ -144,10 +178,12 @@ impl TcpStream {
         self.sock.set_opt(IPPROTO_IP, IP_TTL, ttl as i32)
     }
 
+    /// The local address of the connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.local_addr()?)
     }
 
+    /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         to_inet(&self.sock.peer_addr()?)
     }

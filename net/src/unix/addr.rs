@@ -13,6 +13,10 @@ pub struct SocketAddr {
 }
 
 impl SocketAddr {
+    /// An address naming a filesystem path.
+    ///
+    /// # Errors
+    /// `InvalidInput` if the path holds a NUL byte or is too long for `sun_path` (107 bytes).
     pub fn from_pathname<P: AsRef<Path>>(path: P) -> io::Result<SocketAddr> {
         Ok(SocketAddr {
             inner: SockAddr::unix(path.as_ref()).map_err(invalid_input)?,
@@ -46,14 +50,17 @@ impl SocketAddr {
         self.inner
     }
 
+    /// The filesystem path, if the address is one.
     pub fn as_pathname(&self) -> Option<&Path> {
         self.inner.as_unix_path()
     }
 
+    /// The name in the abstract namespace (without the leading NUL), if the address is one.
     pub fn as_abstract_name(&self) -> Option<&[u8]> {
         self.inner.as_abstract()
     }
 
+    /// True for an unbound socket's address (no path, no abstract name).
     pub fn is_unnamed(&self) -> bool {
         self.inner.is_unnamed_unix()
     }

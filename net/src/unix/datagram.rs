@@ -46,10 +46,13 @@ impl UnixDatagram {
         self.connect_addr(&SocketAddr::from_pathname(path)?).await
     }
 
+    /// Connects to the socket at `addr`: [`send`](Self::send) goes there, and only its datagrams
+    /// are received.
     pub async fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
         self.sock.connect(addr.sock()).await
     }
 
+    /// Sends one datagram from `buf`'s initialized bytes to the socket bound at `path`.
     pub async fn send_to<B: IoBuf, P: AsRef<Path>>(&self, buf: B, path: P) -> BufResult<usize, B> {
         match SocketAddr::from_pathname(path) {
             Ok(a) => self.send_to_addr(buf, &a).await,
@@ -57,6 +60,7 @@ impl UnixDatagram {
         }
     }
 
+    /// Sends one datagram from `buf`'s initialized bytes to `addr`.
     pub async fn send_to_addr<B: IoBuf>(&self, buf: B, addr: &SocketAddr) -> BufResult<usize, B> {
         self.sock.send_to(buf, addr.sock()).await
     }
@@ -70,18 +74,22 @@ impl UnixDatagram {
         )
     }
 
+    /// Sends one datagram to the connected peer.
     pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.send(buf).await
     }
 
+    /// Receives one datagram into `buf`'s spare capacity; a datagram longer than that is cut short.
     pub async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.recv_datagram(buf).await
     }
 
+    /// The address the socket is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.local_addr()?)
     }
 
+    /// The address the socket is connected to.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.peer_addr()?)
     }

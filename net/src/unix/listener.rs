@@ -8,6 +8,30 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
 
 /// A Unix stream socket listening for connections. Dropping it does not remove its file.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::{UnixListener, UnixStream};
+/// use coreloop_runtime::{Runtime, spawn};
+///
+/// let path = std::env::temp_dir().join(format!("coreloop-doc-{}.sock", std::process::id()));
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = UnixListener::bind(&path)?;
+///     let client = spawn({
+///         let path = path.clone();
+///         async move { UnixStream::connect(&path).await?.write("hi").await.0 }
+///     });
+///     let (stream, _peer) = listener.accept().await?;
+///     let (res, buf) = stream.read(Vec::with_capacity(16)).await;
+///     assert_eq!(res?, 2);
+///     assert_eq!(buf, b"hi");
+///     client.await??;
+///     std::fs::remove_file(&path) // dropping the listener leaves its file
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UnixListener {
     sock: Socket,
@@ -33,6 +57,7 @@ impl UnixListener {
         Ok((UnixStream::from_socket(sock), SocketAddr::from_sock(addr)?))
     }
 
+    /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.local_addr()?)
     }
@@ -44,6 +69,8 @@ impl UnixListener {
         })
     }
 
+    /// Gives the listener back as a std listener (still non-blocking), e.g. to move it to another
+    /// core.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         self.sock.into_std().map(Into::into)
     }

@@ -11,6 +11,30 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 
 /// A Unix stream connection. Sends never raise `SIGPIPE`.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_net::UnixStream;
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::io::AsyncWriteRentExt;
+/// use std::net::Shutdown;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (mut a, b) = UnixStream::pair()?; // or `UnixStream::connect(path)`
+///     a.write_all("hello").await.0?;
+///     a.shutdown(Shutdown::Write).await?;
+///
+///     let (res, buf) = b.read(Vec::with_capacity(64)).await;
+///     assert_eq!(res?, 5);
+///     assert_eq!(buf, b"hello");
+///     let (res, _) = b.read(buf).await;
+///     assert_eq!(res?, 0); // end of stream
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UnixStream {
     sock: Socket,
@@ -61,14 +85,17 @@ impl UnixStream {
         self.sock.recv(buf, 0).await
     }
 
+    /// Writes once from `buf`'s initialized bytes; may write fewer (use `write_all` to finish).
     pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.send(buf).await
     }
 
+    /// Reads once into the spare capacity of several buffers, in order.
     pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.readv(bufs).await
     }
 
+    /// Writes once from several buffers, in order; may write fewer than all.
     pub async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.writev(bufs).await
     }
@@ -99,14 +126,17 @@ impl UnixStream {
         (res, buf)
     }
 
+    /// Shuts down reading, writing or both (`shutdown(2)`).
     pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.sock.shutdown(how).await
     }
 
+    /// The address this end is bound to (usually unnamed).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.local_addr()?)
     }
 
+    /// The address of the peer.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         SocketAddr::from_sock(self.sock.peer_addr()?)
     }
@@ -118,6 +148,7 @@ impl UnixStream {
         })
     }
 
+    /// Gives the stream back as a std stream (still non-blocking), e.g. to move it to another core.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         self.sock.into_std().map(Into::into)
     }

@@ -99,29 +99,8 @@ pub async fn check_echo<T: Conn>(conn: T, n: usize) {
     writer.await.unwrap();
 }
 
-/// Runs test `name` of this binary again in a child process with `var` set, and asserts the
-/// child passed and was not killed by a signal. Returns true in the child (run the check).
+/// Runs test `name` of this binary again in a child process with `var` set (see
+/// `coreloop_runtime::testing::in_child`); returns true in the child.
 pub fn in_child(name: &str, var: &str) -> bool {
-    if std::env::var_os(var).is_some() {
-        return true;
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
-        .env(var, "1")
-        .output()
-        .unwrap();
-    use std::os::unix::process::ExitStatusExt;
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        out.status.signal(),
-        None,
-        "child killed by a signal: {text}"
-    );
-    assert!(out.status.success(), "child failed: {text}");
-    assert!(text.contains("1 passed"), "child ran no test: {text}");
-    false
+    coreloop_runtime::testing::in_child(name, var, std::time::Duration::from_secs(120))
 }

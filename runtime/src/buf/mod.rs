@@ -24,6 +24,22 @@ pub use slice::Slice;
 /// when it is mutated through its own API). Heap buffers (`Vec`, `Box<[u8]>`,
 /// `Box<[u8; N]>`, `String`) and `'static` data (`&'static [u8]`, `&'static [u8; N]`,
 /// `&'static str`) qualify; an inline array (`[u8; N]`) does not, and is not one.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::buf::IoBuf;
+///
+/// let mut buf = Vec::with_capacity(16);
+/// buf.extend_from_slice(b"hello");
+/// assert_eq!(buf.bytes_init(), 5); // what a write sends
+/// assert!(buf.bytes_total() >= 16); // what a read may fill
+///
+/// // A view of part of a buffer is a buffer too; `into_inner` gives the whole back.
+/// let tail = buf.slice(1..5);
+/// assert_eq!(tail.bytes_init(), 4);
+/// assert_eq!(&tail.into_inner()[..], b"hello");
+/// ```
 pub unsafe trait IoBuf: 'static {
     /// Where the bytes are.
     fn stable_ptr(&self) -> *const u8;
@@ -70,7 +86,39 @@ pub unsafe trait IoBuf: 'static {
 ///
 /// # Safety
 /// As [`IoBuf`], and `stable_mut_ptr` is valid for writes of `bytes_total` bytes.
+///
+/// # Examples
+///
+/// A read appends after the initialized bytes, up to the capacity; a buffer with no room left
+/// is refused rather than read as end of stream:
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::op::{Position, SharedFd, read::Read, write::Write};
+/// use coreloop_runtime::reactor::Op;
+/// use coreloop_runtime::sys::io::pipe;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (r, w) = pipe(true)?;
+///     let (r, w) = (SharedFd::new(r), SharedFd::new(w));
+///     Op::new(Write::new(&w, "world", Position::Stream)).await.0?;
+///
+///     let mut buf = Vec::with_capacity(12);
+///     buf.extend_from_slice(b"hello, ");
+///     let (res, buf) = Op::new(Read::new(&r, buf, Position::Stream)).await;
+///     assert_eq!(res?, 5);
+///     assert_eq!(buf, b"hello, world");
+///
+///     let (res, _) = Op::new(Read::new(&r, buf, Position::Stream)).await; // no spare capacity
+///     assert!(res.is_err());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub unsafe trait IoBufMut: IoBuf {
+    /// Where the bytes are, for the kernel to write through; like
+    /// [`stable_ptr`](IoBuf::stable_ptr), it does not change when the buffer moves.
     fn stable_mut_ptr(&mut self) -> *mut u8;
 
     /// Records that the first `pos` bytes are initialized (never shrinks what was).

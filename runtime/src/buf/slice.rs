@@ -15,18 +15,22 @@ impl<T: IoBuf> Slice<T> {
         Slice { buf, begin, end }
     }
 
+    /// Offset of the view's first byte in the underlying buffer.
     pub fn begin(&self) -> usize {
         self.begin
     }
 
+    /// Offset one past the view's last byte in the underlying buffer.
     pub fn end(&self) -> usize {
         self.end
     }
 
+    /// The whole underlying buffer, not only the view.
     pub fn get_ref(&self) -> &T {
         &self.buf
     }
 
+    /// The whole underlying buffer, mutably; the view's bounds do not change.
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.buf
     }

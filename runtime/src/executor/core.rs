@@ -6,7 +6,7 @@
 use super::join::{JoinHandle, JoinInner, TaskFuture};
 use super::shared::Shared;
 use super::task::{Task, UNREGISTERED};
-use crate::reactor::{Budget, Reactor};
+use crate::reactor::Reactor;
 use crate::time::Timers;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
@@ -177,7 +177,7 @@ impl Core {
     }
 
     fn run_task(&self, task: Arc<Task>) {
-        Budget::reset();
+        self.reactor.reset_budget();
         // SAFETY: tasks in this core's run queue are owned by this core, and the loop polls
         // one at a time.
         if unsafe { task.poll() } {
@@ -227,7 +227,7 @@ impl Core {
         loop {
             if self.shared.main_woken.swap(false, Ordering::AcqRel) {
                 since_turn += 1;
-                Budget::reset();
+                self.reactor.reset_budget();
                 if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
                     return Ok(v);
                 }

@@ -18,10 +18,13 @@ pub enum JoinError {
 }
 
 impl JoinError {
+    /// True if the task was cancelled (its handle's `abort`, or its runtime shut down) before it
+    /// finished.
     pub fn is_cancelled(&self) -> bool {
         matches!(self, JoinError::Cancelled)
     }
 
+    /// True if the task panicked; [`into_panic`](JoinError::into_panic) gives the payload.
     pub fn is_panic(&self) -> bool {
         matches!(self, JoinError::Panicked(_))
     }
@@ -120,6 +123,28 @@ impl<T> JoinInner<T> {
 }
 
 /// A handle to a spawned task: a future of its output. Dropping it detaches the task.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::time::sleep;
+/// use coreloop_runtime::{Runtime, spawn};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let quick = spawn(async { "done" });
+///     assert_eq!(quick.await.unwrap(), "done");
+///
+///     let slow = spawn(async {
+///         sleep(Duration::from_secs(60)).await;
+///         "never"
+///     });
+///     slow.abort();
+///     assert!(slow.await.unwrap_err().is_cancelled());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct JoinHandle<T> {
     inner: Arc<JoinInner<T>>,
     task: Option<Waker>,
@@ -140,6 +165,8 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// True once the task has finished (returned, panicked or was cancelled); awaiting the handle
+    /// then does not wait.
     pub fn is_finished(&self) -> bool {
         self.inner
             .state

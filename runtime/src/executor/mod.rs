@@ -33,6 +33,25 @@ use std::task::{Context, Poll, Waker};
 ///
 /// # Panics
 /// Outside a coreloop runtime.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, spawn};
+/// use std::rc::Rc;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     // `!Send` state is fine: the task never leaves this core.
+///     let shared = Rc::new(21);
+///     let handle = spawn({
+///         let shared = Rc::clone(&shared);
+///         async move { *shared * 2 }
+///     });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn spawn<F>(fut: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -49,6 +68,24 @@ where
 /// Inside [`Runtime::block_on`] only core 0 runs (the other cores of
 /// [`Builder::cores`](crate::Builder::cores) are started by [`Runtime::run`] alone), so there
 /// `spawn_on(0, ..)` works and any other index is an `InvalidInput` error that says so.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, current_core, spawn_on};
+///
+/// let rt = Runtime::builder().cores(2).build()?;
+/// let out = rt.run(|core| async move {
+///     if core.index != 0 {
+///         return None;
+///     }
+///     // Core 0 sends a `Send` future to core 1 and awaits its output here.
+///     let handle = spawn_on(1, async { current_core() }).expect("core 1 is running");
+///     handle.await.expect("the task did not panic")
+/// })?;
+/// assert_eq!(out, [Some(1), None]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn spawn_on<F>(index: usize, fut: F) -> io::Result<JoinHandle<F::Output>>
 where
     F: Future + Send + 'static,
@@ -124,6 +161,12 @@ pub fn current_reactor() -> Option<ReactorKind> {
 /// What the current core's reactor has done so far.
 pub fn reactor_stats() -> Option<ReactorStats> {
     core::with_current(|core| core.reactor.stats()).flatten()
+}
+
+/// The per-op latency the current core's reactor has recorded (percentiles per op kind), if
+/// it records it ([`Builder::op_latency`] or `CORELOOP_OP_LATENCY=1`).
+pub fn op_latency() -> Option<Vec<crate::reactor::OpLatencyStats>> {
+    core::with_current(|core| core.reactor.op_latency()).flatten()
 }
 
 /// How many tasks are alive on the current core.

@@ -29,6 +29,19 @@ pub struct CoreInfo {
 }
 
 /// Settings for a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{ReactorKind, Runtime};
+///
+/// // `CORELOOP_REACTOR=uring|epoll|auto` overrides the reactor chosen here.
+/// let rt = Runtime::builder().cores(2).reactor(ReactorKind::Auto).build()?;
+/// // The thread-per-core idiom: one copy of the future per core, outputs in core order.
+/// let cores = rt.run(|core| async move { (core.index, core.cores) })?;
+/// assert_eq!(cores, [(0, 2), (1, 2)]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
     cores: usize,
@@ -40,6 +53,7 @@ pub struct Builder {
     epoll_events: usize,
     shutdown_timeout: Duration,
     env_override: bool,
+    op_latency: bool,
 }
 
 impl Default for Builder {
@@ -54,6 +68,7 @@ impl Default for Builder {
             epoll_events: 1024,
             shutdown_timeout: Duration::from_secs(5),
             env_override: true,
+            op_latency: false,
         }
     }
 }
@@ -121,6 +136,15 @@ impl Builder {
         self
     }
 
+    /// Records per-op latency (start to completion, per op kind, per core) in HDR histograms,
+    /// read with [`op_latency`](crate::op_latency) (default off: then it costs one branch
+    /// per op). `CORELOOP_OP_LATENCY=1` turns it on too, unless
+    /// [`env_override`](Builder::env_override) is off.
+    pub fn op_latency(mut self, on: bool) -> Builder {
+        self.op_latency = on;
+        self
+    }
+
     /// Whether `CORELOOP_REACTOR` may override [`reactor`](Builder::reactor) (default true;
     /// tests that must run one reactor turn it off).
     pub fn env_override(mut self, on: bool) -> Builder {
@@ -135,9 +159,18 @@ impl Builder {
             ring_entries: self.ring_entries,
             cq_entries: self.cq_entries,
             epoll_events: self.epoll_events,
+            op_latency: self.op_latency,
         }
     }
 
+    /// Builds the runtime and core 0's reactor on this thread; the other cores' threads start
+    /// with [`Runtime::run`]. `CORELOOP_REACTOR`, if set, overrides the reactor chosen here.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a setting out of range (`cores`, `ring_entries`, `cq_entries`,
+    /// `epoll_events`), a bad `CORELOOP_REACTOR`, or pinning more cores than the process may
+    /// use CPUs; otherwise the error from setting up the reactor (with `uring` asked for, the
+    /// kernel's refusal, explained; `auto` falls back to epoll instead).
     pub fn build(mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
         if self.per_cpu {
@@ -169,6 +202,9 @@ impl Builder {
         if self.env_override {
             if let Some(kind) = ReactorKind::from_env()? {
                 self.reactor = kind;
+            }
+            if std::env::var_os("CORELOOP_OP_LATENCY").is_some_and(|v| v != "0" && !v.is_empty()) {
+                self.op_latency = true;
             }
         }
         let cpus = if self.pin {
@@ -203,6 +239,20 @@ impl Builder {
 
 /// A coreloop runtime: core 0 on the thread that built it (for [`block_on`](Runtime::block_on)),
 /// and [`run`](Runtime::run) for one copy of a future per core.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?; // one core, io_uring if the kernel allows it, else epoll
+/// let answer = rt.block_on(async {
+///     let task = spawn(async { 40 + 2 });
+///     task.await.expect("the task did not panic")
+/// });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Runtime {
     cfg: Builder,
     decided: ReactorKind,
@@ -213,6 +263,7 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A [`Builder`] with the defaults: one core, reactor `auto`, no pinning.
     pub fn builder() -> Builder {
         Builder::default()
     }

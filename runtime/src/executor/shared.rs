@@ -1,7 +1,7 @@
 //! The part of a core that other threads may reach: its remote queue, its `block_on` flag and
 //! its reactor's [`Unparker`].
 
-use super::task::Task;
+use super::task::{Task, UNREGISTERED};
 use crate::reactor::unpark::Unparker;
 use crossbeam_queue::SegQueue;
 use std::sync::Arc;
@@ -49,7 +49,13 @@ impl Shared {
         fence(Ordering::SeqCst);
         if self.closed.load(Ordering::Relaxed) {
             while let Some(t) = self.remote.pop() {
-                drop(t);
+                if t.slot.load(Ordering::Relaxed) == UNREGISTERED {
+                    // SAFETY: never registered on its core, so it never reached it: a
+                    // `spawn_on` task, whose future is `Send`; popped here, so no other
+                    // thread sees it. Dropping the future resolves its JoinHandle (cancelled)
+                    // even while the handle keeps the task itself alive.
+                    unsafe { t.drop_future() };
+                }
             }
             return false;
         }

@@ -80,7 +80,9 @@ impl Task {
     /// Drops the future (shutdown or abort).
     ///
     /// # Safety
-    /// Only on the owning core's thread.
+    /// Only on the owning core's thread, or — for a task that never reached its core (sent by
+    /// `spawn_on`, whose future is `Send`, and never registered there) — on the one thread
+    /// that took it out of the queue, which no other thread will see it from.
     pub(crate) unsafe fn drop_future(&self) {
         // SAFETY: the caller is on the owning core; take it out first so a destructor that
         // wakes this task finds it finished.

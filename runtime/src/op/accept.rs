@@ -8,6 +8,8 @@ use io_uring::{opcode, squeue, types};
 use std::io;
 use std::os::fd::RawFd;
 
+/// Accepts one connection on a listening socket (`accept4(2)`, `SOCK_CLOEXEC | SOCK_NONBLOCK`);
+/// resolves to the new socket and the peer's address.
 pub struct Accept {
     fd: SharedFd,
     /// The peer's address: the kernel fills the storage and overwrites the length. Boxed, so
@@ -16,6 +18,7 @@ pub struct Accept {
 }
 
 impl Accept {
+    /// Accepts on the listening socket `fd`.
     pub fn new(fd: &SharedFd) -> Accept {
         Accept {
             fd: fd.clone(),
@@ -28,6 +31,8 @@ impl Accept {
 // writes, and unmoved if the op moves, for as long as the op lives.
 unsafe impl OpCode for Accept {
     type Output = io::Result<(OwnedFd, SockAddr)>;
+
+    const NAME: &'static str = "accept";
 
     const YIELDS_FD: bool = true;
 

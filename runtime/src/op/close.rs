@@ -30,6 +30,8 @@ impl Close {
 unsafe impl OpCode for Close {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "close";
+
     const RETRY_EINTR: bool = false;
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {

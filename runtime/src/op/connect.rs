@@ -14,6 +14,7 @@ use crate::sys::socket::{self, ConnectStatus, SockAddr};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Connects a socket to an address (`connect(2)`); resolves when the connection is made or refused.
 pub struct Connect {
     fd: SharedFd,
     /// Boxed, so it stays put if the op moves while the kernel holds the entry.
@@ -23,6 +24,7 @@ pub struct Connect {
 }
 
 impl Connect {
+    /// Connects `fd` to `addr`.
     pub fn new(fd: &SharedFd, addr: SockAddr) -> Connect {
         Connect {
             fd: fd.clone(),
@@ -36,6 +38,8 @@ impl Connect {
 // moves, for as long as the op lives.
 unsafe impl OpCode for Connect {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "connect";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Connect::new(

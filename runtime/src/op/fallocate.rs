@@ -5,6 +5,7 @@ use crate::sys::{Errno, file as sys_file};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Allocates, punches or zeroes a byte range of a file (`fallocate(2)`).
 pub struct Fallocate {
     fd: SharedFd,
     mode: u32,
@@ -27,6 +28,8 @@ impl Fallocate {
 // SAFETY: a fallocate entry points to no memory.
 unsafe impl OpCode for Fallocate {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "fallocate";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Fallocate::new(types::Fd(self.fd.raw()), self.len)

@@ -30,6 +30,27 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A descriptor shared by its owner and the ops running on it; closed when the last one lets
 /// go. Cloning it is cheap (a reference count).
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::op::SharedFd;
+/// use coreloop_runtime::sys::io::pipe;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (r, _w) = pipe(true)?;
+///     let fd = SharedFd::new(r);
+///     let held_by_op = fd.clone(); // what an op in flight keeps
+///     assert!(fd.in_use());
+///     drop(held_by_op); // the op completed
+///     assert!(!fd.in_use());
+///     // Waits until no op holds the descriptor, then closes it and reports close's error.
+///     fd.close().await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct SharedFd {
     inner: Rc<Inner>,
 }
@@ -60,6 +81,7 @@ impl SharedFd {
     }
 
     /// The descriptor number, valid while this `SharedFd` (or any clone) is alive.
+    #[inline]
     pub fn raw(&self) -> RawFd {
         self.inner.fd.raw()
     }
@@ -167,6 +189,7 @@ impl SharedFd {
 }
 
 impl Clone for SharedFd {
+    #[inline]
     fn clone(&self) -> SharedFd {
         SharedFd {
             inner: self.inner.clone(),
@@ -175,6 +198,7 @@ impl Clone for SharedFd {
 }
 
 impl Drop for SharedFd {
+    #[inline]
     fn drop(&mut self) {
         // The last op let go while the owner waits to take the descriptor back.
         if Rc::strong_count(&self.inner) == 2 {

@@ -5,6 +5,8 @@ use crate::sys::{Errno, file as sys_file};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Flushes a file's data, and unless `datasync` its metadata, to storage (`fsync(2)` /
+/// `fdatasync(2)`).
 pub struct Fsync {
     fd: SharedFd,
     datasync: bool,
@@ -31,6 +33,8 @@ impl Fsync {
 // SAFETY: an fsync entry points to no memory.
 unsafe impl OpCode for Fsync {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "fsync";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let flags = if self.datasync {

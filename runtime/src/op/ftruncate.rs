@@ -9,6 +9,7 @@ use crate::sys::{Errno, file as sys_file};
 use io_uring::squeue;
 use std::io;
 
+/// Sets a file's size (`ftruncate(2)`); runs on the blocking pool on both reactors.
 pub struct Ftruncate {
     fd: SharedFd,
     len: u64,
@@ -27,6 +28,8 @@ impl Ftruncate {
 // SAFETY: no entry is ever made (see the module docs); `call` uses only integers.
 unsafe impl OpCode for Ftruncate {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "ftruncate";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         None

@@ -6,6 +6,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Makes a directory (`mkdirat(2)`).
 pub struct MkDirAt {
     dirfd: DirFd,
     path: CString,
@@ -22,6 +23,8 @@ impl MkDirAt {
 // SAFETY: the entry's only pointer is the path, a heap CString owned by the op.
 unsafe impl OpCode for MkDirAt {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "mkdir";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::MkDirAt::new(types::Fd(self.dirfd.raw()), self.path.as_ptr())

@@ -152,6 +152,9 @@ pub unsafe trait OpCode: 'static {
     /// What the op's future resolves to.
     type Output;
 
+    /// The op's kind in per-op latency figures (`"recv"`, `"accept"`, …).
+    const NAME: &'static str = "other";
+
     /// The result of a successful call is a new fd that the op's owner must close if the
     /// op's future was dropped before it saw the result.
     const YIELDS_FD: bool = false;

@@ -8,6 +8,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
 
+/// Opens a file (`openat(2)`, always `O_CLOEXEC`); resolves to the new descriptor.
 pub struct OpenAt {
     dirfd: DirFd,
     /// NUL-terminated, on the heap: its bytes stay put while the op lives.
@@ -33,6 +34,8 @@ impl OpenAt {
 // only the path bytes and integers.
 unsafe impl OpCode for OpenAt {
     type Output = io::Result<OwnedFd>;
+
+    const NAME: &'static str = "open";
 
     const YIELDS_FD: bool = true;
 

@@ -40,6 +40,8 @@ impl<B: IoBufMut> Read<B> {
 unsafe impl<B: IoBufMut> OpCode for Read<B> {
     type Output = BufResult<usize, B>;
 
+    const NAME: &'static str = "read";
+
     fn refusal(&self) -> Option<io::Error> {
         (self.len == 0).then(no_room_error)
     }

@@ -48,6 +48,8 @@ pub(crate) fn spare_iovec<B: IoBufMut>(b: &mut B) -> IoVec {
 unsafe impl<B: IoBufMut> OpCode for Readv<B> {
     type Output = BufResult<usize, Vec<B>>;
 
+    const NAME: &'static str = "readv";
+
     fn refusal(&self) -> Option<io::Error> {
         (self.total == 0).then(no_room_error)
     }

@@ -52,6 +52,8 @@ impl<B: IoBufMut> Recv<B> {
 unsafe impl<B: IoBufMut> OpCode for Recv<B> {
     type Output = BufResult<usize, B>;
 
+    const NAME: &'static str = "recv";
+
     fn refusal(&self) -> Option<io::Error> {
         (self.len == 0).then(no_room_error)
     }

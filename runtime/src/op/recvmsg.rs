@@ -103,6 +103,8 @@ impl<B> Drop for RecvMsg<B> {
 unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     type Output = (io::Result<(usize, Received)>, Vec<B>);
 
+    const NAME: &'static str = "recvmsg";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let msg = self.hdr();
         let entry = opcode::RecvMsg::new(types::Fd(self.fd.raw()), msg.cast())

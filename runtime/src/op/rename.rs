@@ -6,6 +6,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Renames a path (`renameat2(2)`).
 pub struct RenameAt {
     old_dirfd: DirFd,
     old: CString,
@@ -37,6 +38,8 @@ impl RenameAt {
 // SAFETY: the entry points at the two paths, heap CStrings owned by the op.
 unsafe impl OpCode for RenameAt {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "rename";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::RenameAt::new(

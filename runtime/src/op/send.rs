@@ -8,6 +8,8 @@ use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Sends once from a buffer's initialized bytes on a socket (`send(2)` with `MSG_NOSIGNAL`);
+/// resolves to the count sent and the buffer.
 pub struct Send<B> {
     fd: SharedFd,
     buf: B,
@@ -17,6 +19,8 @@ pub struct Send<B> {
 }
 
 impl<B: IoBuf> Send<B> {
+    /// Sends `buf`'s initialized bytes on `fd`; `flags` are `MSG_*` (`MSG_NOSIGNAL` is always
+    /// added).
     pub fn new(fd: &SharedFd, buf: B, flags: u32) -> Send<B> {
         let ptr = buf.stable_ptr();
         let len = buf.bytes_init();
@@ -34,6 +38,8 @@ impl<B: IoBuf> Send<B> {
 // while the op lives.
 unsafe impl<B: IoBuf> OpCode for Send<B> {
     type Output = BufResult<usize, B>;
+
+    const NAME: &'static str = "send";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Send::new(

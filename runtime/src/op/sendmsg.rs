@@ -11,6 +11,8 @@ use crate::sys::socket::{self, MsgHdr, SockAddr};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Sends several buffers as one message (`sendmsg(2)` with `MSG_NOSIGNAL`), optionally to an
+/// address and with a control message; resolves to the count sent and the buffers.
 pub struct SendMsg<B> {
     fd: SharedFd,
     bufs: Vec<B>,
@@ -55,8 +57,9 @@ impl<B: IoBuf> SendMsg<B> {
         }
     }
 
-    /// The message header, pointing at the op's own fields (the op no longer moves once
-    /// it is submitted: it is boxed).
+    /// The message header, written into its own box and pointing only at heap memory the op
+    /// owns (the boxed address, the iovec and control `Vec`s): none of it moves when the op
+    /// does.
     fn hdr(&mut self) -> *const MsgHdr {
         let (name, namelen) = match &mut self.addr {
             Some(a) => (a.as_mut_ptr(), a.len()),
@@ -84,6 +87,8 @@ impl<B: IoBuf> SendMsg<B> {
 // reads them, and none of it moves when the op does, for as long as the op lives.
 unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    const NAME: &'static str = "sendmsg";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let msg = self.hdr();

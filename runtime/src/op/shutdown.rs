@@ -6,6 +6,7 @@ use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Shuts down one or both directions of a socket (`shutdown(2)`).
 pub struct Shutdown {
     fd: SharedFd,
     how: u32,
@@ -24,6 +25,8 @@ impl Shutdown {
 // SAFETY: a SHUTDOWN entry points to no memory.
 unsafe impl OpCode for Shutdown {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "shutdown";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Shutdown::new(types::Fd(self.fd.raw()), self.how as i32).build();

@@ -8,6 +8,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Describes a file (`statx(2)`); resolves to the kernel's `struct statx`.
 pub struct Statx {
     dirfd: DirFd,
     path: CString,
@@ -35,6 +36,8 @@ impl Statx {
 // the op; `call` touches only those and integers.
 unsafe impl OpCode for Statx {
     type Output = io::Result<StatxBuf>;
+
+    const NAME: &'static str = "statx";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let buf: *mut StatxBuf = &mut *self.buf;

@@ -6,6 +6,7 @@ use io_uring::{opcode, squeue, types};
 use std::ffi::CString;
 use std::io;
 
+/// Removes a file or an empty directory (`unlinkat(2)`).
 pub struct UnlinkAt {
     dirfd: DirFd,
     path: CString,
@@ -22,6 +23,8 @@ impl UnlinkAt {
 // SAFETY: the entry's only pointer is the path, a heap CString owned by the op.
 unsafe impl OpCode for UnlinkAt {
     type Output = io::Result<()>;
+
+    const NAME: &'static str = "unlink";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::UnlinkAt::new(types::Fd(self.dirfd.raw()), self.path.as_ptr())

@@ -8,6 +8,8 @@ use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Writes once from a buffer's initialized bytes (`write(2)` / `pwrite64(2)`); resolves to the
+/// count written and the buffer. Short writes are returned as they are.
 pub struct Write<B> {
     fd: SharedFd,
     buf: B,
@@ -17,6 +19,7 @@ pub struct Write<B> {
 }
 
 impl<B: IoBuf> Write<B> {
+    /// Writes `buf`'s initialized bytes to `fd` at `pos`.
     pub fn new(fd: &SharedFd, buf: B, pos: Position) -> Write<B> {
         let ptr = buf.stable_ptr();
         let len = buf.bytes_init();
@@ -34,6 +37,8 @@ impl<B: IoBuf> Write<B> {
 // while the op lives; `call` only uses ptr, len, fd and pos.
 unsafe impl<B: IoBuf> OpCode for Write<B> {
     type Output = BufResult<usize, B>;
+
+    const NAME: &'static str = "write";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Write::new(

@@ -9,6 +9,8 @@ use crate::sys::{Errno, io as sys_io};
 use io_uring::{opcode, squeue, types};
 use std::io;
 
+/// Writes once from several buffers, in order (`writev(2)` / `pwritev(2)`); resolves to the count
+/// written and the buffers.
 pub struct Writev<B> {
     fd: SharedFd,
     bufs: Vec<B>,
@@ -18,6 +20,7 @@ pub struct Writev<B> {
 }
 
 impl<B: IoBuf> Writev<B> {
+    /// Writes the initialized bytes of `bufs`, in order, to `fd` at `pos`.
     pub fn new(fd: &SharedFd, bufs: Vec<B>, pos: Position) -> Writev<B> {
         let iovecs: Vec<IoVec> = bufs
             .iter()
@@ -41,6 +44,8 @@ impl<B: IoBuf> Writev<B> {
 // reads them); the iovec array is a heap Vec owned by the op.
 unsafe impl<B: IoBuf> OpCode for Writev<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    const NAME: &'static str = "writev";
 
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::Writev::new(

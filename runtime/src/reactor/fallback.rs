@@ -6,6 +6,18 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The reactor to run.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{ReactorKind, Runtime};
+///
+/// let rt = Runtime::builder().reactor(ReactorKind::Auto).build()?;
+/// // What `auto` resolved to: io_uring, or epoll if the kernel refused it.
+/// assert_ne!(rt.reactor(), ReactorKind::Auto);
+/// println!("running on {} ({:?})", rt.reactor().name(), rt.choice());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReactorKind {
     /// io_uring, strictly: if the kernel refuses it, building the runtime fails with the reason.
@@ -40,6 +52,8 @@ impl ReactorKind {
         }
     }
 
+    /// The name `CORELOOP_REACTOR` and the builder use for this kind: `"uring"`, `"epoll"` or
+    /// `"auto"`.
     pub fn name(self) -> &'static str {
         match self {
             ReactorKind::Uring => "uring",

@@ -39,14 +39,16 @@ mod current;
 pub mod epoll;
 mod fallback;
 pub(crate) mod in_flight;
+mod latency;
 mod op_future;
 pub(crate) mod pool;
 pub(crate) mod unpark;
 pub mod uring;
 
-pub use current::{Budget, Entered};
-pub(crate) use current::{budget, with_current};
+pub use current::Entered;
+pub(crate) use current::with_current;
 pub use fallback::{Choice, ReactorKind, set_fallback_hook};
+pub use latency::OpLatencyStats;
 pub use op_future::Op;
 
 use crate::op::{Mode, OpCode};
@@ -126,6 +128,8 @@ pub struct Settings {
     pub cq_entries: Option<u32>,
     /// Events one epoll wait collects at most.
     pub epoll_events: usize,
+    /// Whether to record per-op latency histograms (see `OpLatencyStats`).
+    pub op_latency: bool,
 }
 
 // One per core, made once and never moved: boxing the larger variant would only add a
@@ -147,6 +151,7 @@ pub(crate) struct Ledger {
 
 impl Ledger {
     /// A completion for `key` (from the ring or the pool).
+    #[inline]
     pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>) {
         self.stats.completions += 1;
         match self.ops.complete(key, res) {
@@ -176,6 +181,9 @@ enum Started {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Ops one task poll may start before it must yield (see [`Reactor::reset_budget`]).
+const BUDGET_PER_POLL: u32 = 128;
+
 /// One core's reactor. `!Send` and `!Sync`: it belongs to the thread that made it.
 pub struct Reactor {
     id: u64,
@@ -187,6 +195,10 @@ pub struct Reactor {
     /// Whether `deferred` may hold something (spares a borrow per park).
     has_deferred: Cell<bool>,
     unparker: Arc<Unparker>,
+    /// Per-op latency histograms, when asked for.
+    latency: Option<RefCell<latency::OpLatency>>,
+    /// Ops the task being polled may still start (see `reset_budget`).
+    budget: Cell<u32>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -238,6 +250,10 @@ impl Reactor {
             deferred: RefCell::new(Vec::new()),
             has_deferred: Cell::new(false),
             unparker,
+            latency: settings
+                .op_latency
+                .then(|| RefCell::new(latency::OpLatency::new())),
+            budget: Cell::new(BUDGET_PER_POLL),
             _not_send: PhantomData,
         };
         Ok((reactor, choice))
@@ -274,15 +290,62 @@ impl Reactor {
         }
     }
 
-    /// Counts a task that had to yield because it used up its op budget.
-    pub(crate) fn count_budget_yield(&self) {
+    /// Whether ops time themselves (per-op latency is on).
+    #[inline]
+    pub(crate) fn latency_on(&self) -> bool {
+        self.latency.is_some()
+    }
+
+    /// An op of `kind` that started at `since` resolved now.
+    pub(crate) fn record_latency(&self, kind: &'static str, since: std::time::Instant) {
+        if let Some(l) = &self.latency {
+            l.borrow_mut().record(kind, since.elapsed());
+        }
+    }
+
+    /// The per-op latency recorded so far, if it is on.
+    pub fn op_latency(&self) -> Option<Vec<OpLatencyStats>> {
+        self.latency.as_ref().map(|l| l.borrow().summary())
+    }
+
+    /// Gives the task about to be polled a fresh op budget (the executor calls it before
+    /// every poll).
+    ///
+    /// A task whose ops keep completing at once (a connection that always has data on
+    /// epoll) would never return to the executor, and timers and other tasks on its core
+    /// would starve. So every task poll may start `BUDGET_PER_POLL` ops; an op polled with the
+    /// budget spent returns `Pending` and wakes its task at once, which yields to the rest of
+    /// the core (as tokio's cooperative budget does).
+    #[inline]
+    pub fn reset_budget(&self) {
+        self.budget.set(BUDGET_PER_POLL);
+    }
+
+    /// Spends one op of the budget; false if it was already spent.
+    #[inline]
+    pub(crate) fn spend_budget(&self) -> bool {
+        let left = self.budget.get();
+        if left == 0 {
+            return false;
+        }
+        self.budget.set(left - 1);
+        true
+    }
+
+    /// The budget is spent: count it, wake the task so it runs again after the others.
+    #[cold]
+    pub(crate) fn budget_yield<O>(&self, cx: &mut Context<'_>) -> Poll<O> {
+        self.budget.set(0);
         if let Ok(mut s) = self.state.try_borrow_mut() {
             s.ledger.stats.budget_yields += 1;
         }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     /// Starts `op`: finishes it, parks its waker until readiness, queues it on the ring, or
     /// says it must go to the pool.
+    #[inline]
     fn start<T: OpCode>(&self, op: &mut T, cx: &mut Context<'_>) -> Started {
         let mut state = self.state.borrow_mut();
         let State { backend, ledger } = &mut *state;
@@ -322,7 +385,7 @@ impl Reactor {
                         },
                         Err(e) => return Started::Done(Err(e)),
                     };
-                    match r.attempt(attempt, &mut || op.call(), cx, &mut ledger.stats) {
+                    match r.attempt(attempt, || op.call(), cx, &mut ledger.stats) {
                         Some(res) => Started::Done(res),
                         None => Started::Waiting,
                     }
@@ -360,6 +423,7 @@ impl Reactor {
     }
 
     /// The future of an op in flight polls.
+    #[inline]
     fn poll_op(&self, key: OpKey, cx: &mut Context<'_>) -> Poll<Result<usize, Errno>> {
         let (poll, old_waker) = self.state.borrow_mut().ledger.ops.poll(key, cx);
         drop(old_waker);

@@ -39,11 +39,14 @@ const SOCKADDR_IN6_LEN: u32 = 28;
 #[repr(C, align(8))]
 #[derive(Clone, Copy)]
 pub struct SockAddrStorage {
+    /// Address family (`AF_*`).
     pub family: u16,
+    /// The family-specific rest of the address.
     pub data: [u8; SOCKADDR_STORAGE_LEN - 2],
 }
 
 impl SockAddrStorage {
+    /// All zero (family `AF_UNSPEC`).
     pub const fn zeroed() -> SockAddrStorage {
         SockAddrStorage {
             family: 0,

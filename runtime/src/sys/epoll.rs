@@ -6,34 +6,50 @@ use super::errno::Errno;
 use super::fd::OwnedFd;
 use std::os::fd::RawFd;
 
+/// Readable.
 pub const EPOLLIN: u32 = 0x001;
+/// Urgent (out-of-band) data to read.
 pub const EPOLLPRI: u32 = 0x002;
+/// Writable.
 pub const EPOLLOUT: u32 = 0x004;
+/// Error condition (always reported, need not be asked for).
 pub const EPOLLERR: u32 = 0x008;
+/// Hang-up: both directions closed (always reported).
 pub const EPOLLHUP: u32 = 0x010;
+/// The peer shut down its writing side.
 pub const EPOLLRDHUP: u32 = 0x2000;
+/// Edge-triggered: report a change of readiness once, not while it lasts.
 pub const EPOLLET: u32 = 1 << 31;
+/// `epoll_create1` flag: close-on-exec.
 pub const EPOLL_CLOEXEC: u32 = 0o2000000;
 
+/// `epoll_ctl`: register a descriptor.
 pub const EPOLL_CTL_ADD: u32 = 1;
+/// `epoll_ctl`: deregister a descriptor.
 pub const EPOLL_CTL_DEL: u32 = 2;
+/// `epoll_ctl`: change a registration's events or data.
 pub const EPOLL_CTL_MOD: u32 = 3;
 
 /// `struct epoll_event`: packed on x86_64, as the kernel lays it out there.
 #[repr(C, packed)]
 #[derive(Clone, Copy, Default)]
 pub struct EpollEvent {
+    /// `EPOLL*` bits: asked for on registration, reported by a wait.
     pub events: u32,
+    /// The caller's tag, handed back with each event.
     pub data: u64,
 }
 
 impl EpollEvent {
+    /// An event with these `EPOLL*` bits and this tag.
     pub fn new(events: u32, data: u64) -> EpollEvent {
         EpollEvent { events, data }
     }
+    /// The `EPOLL*` bits (read by value: the struct is packed).
     pub fn events(&self) -> u32 {
         self.events
     }
+    /// The caller's tag (read by value: the struct is packed).
     pub fn data(&self) -> u64 {
         self.data
     }

@@ -7,8 +7,11 @@ use super::fd::OwnedFd;
 use super::io;
 use std::os::fd::RawFd;
 
+/// Close-on-exec (always added).
 pub const EFD_CLOEXEC: u32 = 0o2000000;
+/// Non-blocking reads and writes.
 pub const EFD_NONBLOCK: u32 = 0o4000;
+/// Each read takes 1 from the counter instead of all of it.
 pub const EFD_SEMAPHORE: u32 = 1;
 
 /// `eventfd2(initial, EFD_CLOEXEC | flags)`.
@@ -25,7 +28,7 @@ pub fn eventfd(initial: u32, flags: u32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw(fd as RawFd) })
 }
 
-/// Adds `n` to the counter (an 8-byte write). Retries `EINTR`.
+/// `write(2)` of 8 bytes: adds `n` to the counter. Retries `EINTR`.
 pub fn eventfd_write(fd: RawFd, n: u64) -> Result<(), Errno> {
     io::write(fd, &n.to_ne_bytes()).map(drop)
 }
@@ -43,7 +46,7 @@ pub fn eventfd_signal(fd: RawFd) {
     }
 }
 
-/// Reads and resets the counter (an 8-byte read). Retries `EINTR`.
+/// `read(2)` of 8 bytes: takes the counter and resets it. Retries `EINTR`.
 pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
     let mut b = [0u8; 8];
     io::read(fd, &mut b)?;

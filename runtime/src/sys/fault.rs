@@ -73,6 +73,7 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// An empty plan whose random choices (which calls fail, how short a count is) follow `seed`.
     pub fn new(seed: u64) -> Plan {
         Plan {
             seed,
@@ -81,11 +82,13 @@ impl Plan {
         }
     }
 
+    /// Adds `rule`; rules are tried in order.
     pub fn rule(mut self, rule: Rule) -> Plan {
         self.rules.push(rule);
         self
     }
 
+    /// The seed: print it to replay a failure.
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -106,6 +109,7 @@ pub struct PlanGuard {
 }
 
 impl PlanGuard {
+    /// The installed plan's seed.
     pub fn seed(&self) -> u64 {
         self.seed
     }

@@ -22,6 +22,7 @@ impl OwnedFd {
         OwnedFd(fd)
     }
 
+    /// The descriptor number, still owned by `self`.
     pub fn raw(&self) -> RawFd {
         self.0
     }

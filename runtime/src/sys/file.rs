@@ -22,39 +22,66 @@ use std::path::Path;
 
 pub use super::io::{O_CLOEXEC, O_NONBLOCK};
 
+/// Open for reading only.
 pub const O_RDONLY: u32 = 0;
+/// Open for writing only.
 pub const O_WRONLY: u32 = 0o1;
+/// Open for reading and writing.
 pub const O_RDWR: u32 = 0o2;
+/// Create the file if it does not exist (with the `mode` given).
 pub const O_CREAT: u32 = 0o100;
+/// With `O_CREAT`: fail with `EEXIST` if the file exists.
 pub const O_EXCL: u32 = 0o200;
+/// Do not make a terminal the controlling terminal.
 pub const O_NOCTTY: u32 = 0o400;
+/// Truncate an existing regular file to length 0.
 pub const O_TRUNC: u32 = 0o1000;
+/// Every write goes to the end of the file.
 pub const O_APPEND: u32 = 0o2000;
+/// Each write returns once its data (not all metadata) is durable.
 pub const O_DSYNC: u32 = 0o10000;
+/// Bypass the page cache (alignment rules apply).
 pub const O_DIRECT: u32 = 0o40000;
+/// Allow files over 2 GiB (implied on 64-bit).
 pub const O_LARGEFILE: u32 = 0o100000;
+/// Fail with `ENOTDIR` unless the path is a directory.
 pub const O_DIRECTORY: u32 = 0o200000;
+/// Fail with `ELOOP` if the last component is a symlink.
 pub const O_NOFOLLOW: u32 = 0o400000;
+/// Do not update the access time on reads.
 pub const O_NOATIME: u32 = 0o1000000;
+/// Each write returns once its data and metadata are durable.
 pub const O_SYNC: u32 = 0o4010000;
+/// A descriptor that only names a path (no I/O).
 pub const O_PATH: u32 = 0o10000000;
 /// Includes `O_DIRECTORY`, as the kernel requires.
 pub const O_TMPFILE: u32 = 0o20000000 | O_DIRECTORY;
 
 /// The "current directory" dirfd for the `*at` calls.
 pub const AT_FDCWD: RawFd = -100;
+/// Do not follow a symlink in the last component.
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+/// `unlinkat`: remove a directory, not a file.
 pub const AT_REMOVEDIR: u32 = 0x200;
+/// An empty path means the descriptor itself.
 pub const AT_EMPTY_PATH: u32 = 0x1000;
+/// `statx`: do whatever `stat` does about syncing with a remote filesystem.
 pub const AT_STATX_SYNC_AS_STAT: u32 = 0;
+/// `statx`: sync attributes with the server (network filesystems).
 pub const AT_STATX_FORCE_SYNC: u32 = 0x2000;
+/// `statx`: use cached attributes, do not sync.
 pub const AT_STATX_DONT_SYNC: u32 = 0x4000;
 
+/// `renameat2`: fail with `EEXIST` instead of replacing the target.
 pub const RENAME_NOREPLACE: u32 = 1;
+/// `renameat2`: swap the two paths atomically.
 pub const RENAME_EXCHANGE: u32 = 2;
 
+/// `fallocate`: do not change the file size.
 pub const FALLOC_FL_KEEP_SIZE: u32 = 0x01;
+/// `fallocate`: deallocate the range (with `FALLOC_FL_KEEP_SIZE`).
 pub const FALLOC_FL_PUNCH_HOLE: u32 = 0x02;
+/// `fallocate`: make the range read as zeros.
 pub const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
 
 pub use super::statx::*;

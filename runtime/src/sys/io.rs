@@ -17,7 +17,9 @@ use std::os::fd::RawFd;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct IoVec {
+    /// Start of the memory.
     pub base: *mut u8,
+    /// Its length in bytes.
     pub len: usize,
 }
 
@@ -214,11 +216,17 @@ pub unsafe fn dup3(old: RawFd, new: RawFd) -> Result<OwnedFd, Errno> {
 
 /// `fcntl` commands used by coreloop.
 pub mod fcntl_cmd {
+    /// Duplicate to the lowest free number at or above the argument, close-on-exec.
     pub const F_DUPFD_CLOEXEC: u32 = 1030;
+    /// Read the descriptor flags (`FD_CLOEXEC`).
     pub const F_GETFD: u32 = 1;
+    /// Set the descriptor flags.
     pub const F_SETFD: u32 = 2;
+    /// Read the file status flags (`O_APPEND`, `O_NONBLOCK`, ...).
     pub const F_GETFL: u32 = 3;
+    /// Set the file status flags.
     pub const F_SETFL: u32 = 4;
+    /// The close-on-exec descriptor flag.
     pub const FD_CLOEXEC: usize = 1;
 }
 
@@ -238,8 +246,11 @@ pub fn fcntl(fd: RawFd, cmd: u32, arg: usize) -> Result<usize, Errno> {
 
 /// Whence values for [`lseek`].
 pub mod whence {
+    /// Offset from the start of the file.
     pub const SEEK_SET: u32 = 0;
+    /// Offset from the current position.
     pub const SEEK_CUR: u32 = 1;
+    /// Offset from the end of the file.
     pub const SEEK_END: u32 = 2;
 }
 

@@ -26,12 +26,19 @@ pub const SCM_RIGHTS: i32 = 1;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MsgHdr {
+    /// Address to send to or receive from; null for none.
     pub msg_name: *mut SockAddrStorage,
+    /// Size of `msg_name` in bytes; the kernel sets it to the address's length on receive.
     pub msg_namelen: u32,
+    /// The buffers (scatter/gather).
     pub msg_iov: *mut super::io::IoVec,
+    /// Number of entries at `msg_iov`.
     pub msg_iovlen: usize,
+    /// Control (ancillary) data buffer; null for none.
     pub msg_control: *mut u8,
+    /// Size of `msg_control` in bytes; the kernel sets it to the length used on receive.
     pub msg_controllen: usize,
+    /// On receive: `MSG_TRUNC`, `MSG_CTRUNC`, ... as the kernel reports them.
     pub msg_flags: i32,
 }
 
@@ -62,7 +69,9 @@ impl Default for MsgHdr {
 pub struct CmsgHdr {
     /// Header plus data length, unpadded (`CMSG_LEN`).
     pub cmsg_len: usize,
+    /// Originating protocol (`SOL_SOCKET` for `SCM_RIGHTS`).
     pub cmsg_level: i32,
+    /// Protocol-specific type (`SCM_RIGHTS`).
     pub cmsg_type: i32,
 }
 
@@ -119,8 +128,11 @@ pub fn scm_rights(fds: &[RawFd]) -> Vec<u8> {
 /// One control message found in a buffer.
 #[derive(Clone, Copy, Debug)]
 pub struct Cmsg<'a> {
+    /// `cmsg_level`.
     pub level: i32,
+    /// `cmsg_type`.
     pub ty: i32,
+    /// The message's data, without header or padding.
     pub data: &'a [u8],
 }
 

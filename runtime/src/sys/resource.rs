@@ -4,14 +4,23 @@ use super::arch::nr;
 use super::call::call4;
 use super::errno::Errno;
 
+/// CPU time, in seconds.
 pub const RLIMIT_CPU: u32 = 0;
+/// Largest file the process may create, in bytes.
 pub const RLIMIT_FSIZE: u32 = 1;
+/// Data segment size, in bytes.
 pub const RLIMIT_DATA: u32 = 2;
+/// Main thread's stack size, in bytes.
 pub const RLIMIT_STACK: u32 = 3;
+/// Core dump size, in bytes.
 pub const RLIMIT_CORE: u32 = 4;
+/// Number of processes (threads) for the real user.
 pub const RLIMIT_NPROC: u32 = 6;
+/// One more than the highest descriptor number the process may open.
 pub const RLIMIT_NOFILE: u32 = 7;
+/// Locked memory, in bytes (older kernels charge io_uring rings to it).
 pub const RLIMIT_MEMLOCK: u32 = 8;
+/// Address space size, in bytes.
 pub const RLIMIT_AS: u32 = 9;
 
 /// "No limit".
@@ -22,7 +31,9 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rlimit {
+    /// The soft limit, which the kernel enforces.
     pub cur: u64,
+    /// The hard limit: the most `cur` may be raised to without privilege.
     pub max: u64,
 }
 
@@ -44,12 +55,12 @@ pub fn prlimit64(pid: i32, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit
     Ok(old)
 }
 
-/// The calling process's limit for `resource`.
+/// `prlimit64(2)` on the calling process, reading only: its limit for `resource`.
 pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
     prlimit64(0, resource, None)
 }
 
-/// Sets the calling process's limit for `resource`.
+/// `prlimit64(2)` on the calling process: sets its limit for `resource`.
 pub fn setrlimit(resource: u32, limit: &Rlimit) -> Result<(), Errno> {
     prlimit64(0, resource, Some(limit)).map(drop)
 }

@@ -21,17 +21,21 @@ pub fn getpid() -> i32 {
 pub struct CpuSet([u64; 16]);
 
 impl CpuSet {
+    /// An empty set.
     pub fn new() -> CpuSet {
         CpuSet([0; 16])
     }
+    /// Adds CPU `cpu` (CPUs from 1024 up are ignored).
     pub fn set(&mut self, cpu: usize) {
         if cpu < 1024 {
             self.0[cpu / 64] |= 1 << (cpu % 64);
         }
     }
+    /// True if CPU `cpu` is in the set.
     pub fn is_set(&self, cpu: usize) -> bool {
         cpu < 1024 && self.0[cpu / 64] & (1 << (cpu % 64)) != 0
     }
+    /// Number of CPUs in the set.
     pub fn count(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }

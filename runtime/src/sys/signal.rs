@@ -11,27 +11,47 @@ use super::fd::OwnedFd;
 use super::io;
 use std::os::fd::RawFd;
 
+/// Hang-up of the controlling terminal; by convention "reload".
 pub const SIGHUP: u32 = 1;
+/// Interrupt from the keyboard (Ctrl-C).
 pub const SIGINT: u32 = 2;
+/// Quit from the keyboard (Ctrl-\\).
 pub const SIGQUIT: u32 = 3;
+/// Abort (`abort(3)`).
 pub const SIGABRT: u32 = 6;
+/// Kill; cannot be caught, blocked or read from a signalfd.
 pub const SIGKILL: u32 = 9;
+/// User-defined signal 1.
 pub const SIGUSR1: u32 = 10;
+/// Invalid memory reference.
 pub const SIGSEGV: u32 = 11;
+/// User-defined signal 2.
 pub const SIGUSR2: u32 = 12;
+/// Write to a pipe or socket with no reader (coreloop's sends use `MSG_NOSIGNAL`).
 pub const SIGPIPE: u32 = 13;
+/// Timer signal (`alarm(2)`).
 pub const SIGALRM: u32 = 14;
+/// Termination request.
 pub const SIGTERM: u32 = 15;
+/// A child stopped or terminated.
 pub const SIGCHLD: u32 = 17;
+/// Continue if stopped.
 pub const SIGCONT: u32 = 18;
+/// Stop; cannot be caught or blocked.
 pub const SIGSTOP: u32 = 19;
+/// The terminal window changed size.
 pub const SIGWINCH: u32 = 28;
 
+/// `rt_sigprocmask`: add the set to the blocked signals.
 pub const SIG_BLOCK: u32 = 0;
+/// `rt_sigprocmask`: remove the set from the blocked signals.
 pub const SIG_UNBLOCK: u32 = 1;
+/// `rt_sigprocmask`: make the set the blocked signals.
 pub const SIG_SETMASK: u32 = 2;
 
+/// `signalfd4`: close-on-exec (always added).
 pub const SFD_CLOEXEC: u32 = 0o2000000;
+/// `signalfd4`: non-blocking reads.
 pub const SFD_NONBLOCK: u32 = 0o4000;
 
 /// The kernel's signal set: one bit per signal 1..=64 (8 bytes, not glibc's 128).
@@ -40,9 +60,11 @@ pub const SFD_NONBLOCK: u32 = 0o4000;
 pub struct SigSet(u64);
 
 impl SigSet {
+    /// No signals.
     pub const fn empty() -> SigSet {
         SigSet(0)
     }
+    /// Every signal 1..=64.
     pub const fn full() -> SigSet {
         SigSet(u64::MAX)
     }
@@ -53,12 +75,14 @@ impl SigSet {
         }
         self
     }
+    /// Removes `sig` (1..=64; others are ignored).
     pub fn remove(&mut self, sig: u32) -> &mut SigSet {
         if (1..=64).contains(&sig) {
             self.0 &= !(1 << (sig - 1));
         }
         self
     }
+    /// True if `sig` is in the set (false for numbers outside 1..=64).
     pub fn contains(&self, sig: u32) -> bool {
         (1..=64).contains(&sig) && self.0 & (1 << (sig - 1)) != 0
     }
@@ -135,27 +159,49 @@ unsafe fn signalfd4(fd: RawFd, mask: &SigSet, flags: u32) -> Result<usize, Errno
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignalfdSiginfo {
+    /// Signal number.
     pub ssi_signo: u32,
+    /// Error number (unused on Linux).
     pub ssi_errno: i32,
+    /// Signal code (`SI_USER`, `SI_KERNEL`, ...).
     pub ssi_code: i32,
+    /// Sender's PID.
     pub ssi_pid: u32,
+    /// Sender's real UID.
     pub ssi_uid: u32,
+    /// File descriptor (`SIGIO`).
     pub ssi_fd: i32,
+    /// Kernel timer ID (POSIX timers).
     pub ssi_tid: u32,
+    /// Band event (`SIGIO`).
     pub ssi_band: u32,
+    /// Overrun count (POSIX timers).
     pub ssi_overrun: u32,
+    /// Trap number that caused the signal.
     pub ssi_trapno: u32,
+    /// Exit status or signal (`SIGCHLD`).
     pub ssi_status: i32,
+    /// Integer sent by `sigqueue(3)`.
     pub ssi_int: i32,
+    /// Pointer sent by `sigqueue(3)`.
     pub ssi_ptr: u64,
+    /// User CPU time consumed (`SIGCHLD`).
     pub ssi_utime: u64,
+    /// System CPU time consumed (`SIGCHLD`).
     pub ssi_stime: u64,
+    /// Address that generated the signal (hardware signals).
     pub ssi_addr: u64,
+    /// Least significant bit of the address (`SIGBUS`).
     pub ssi_addr_lsb: u16,
+    /// Padding.
     pub __pad2: u16,
+    /// System call number (`SIGSYS` from seccomp).
     pub ssi_syscall: i32,
+    /// Address of the system call instruction (`SIGSYS`).
     pub ssi_call_addr: u64,
+    /// Architecture of the system call (`SIGSYS`).
     pub ssi_arch: u32,
+    /// Padding to 128 bytes.
     pub __pad: [u8; 28],
 }
 
@@ -166,8 +212,8 @@ impl Default for SignalfdSiginfo {
     }
 }
 
-/// Reads one signal from a signalfd. `EAGAIN` on a non-blocking signalfd with none pending.
-/// Retries `EINTR`.
+/// `read(2)` of one `struct signalfd_siginfo` from a signalfd. `EAGAIN` on a non-blocking
+/// signalfd with none pending. Retries `EINTR`.
 pub fn signalfd_read(fd: RawFd) -> Result<SignalfdSiginfo, Errno> {
     let mut info = SignalfdSiginfo::default();
     let ptr = (&mut info as *mut SignalfdSiginfo).cast::<u8>();

@@ -22,25 +22,41 @@ pub use super::addr::{AF_INET, AF_INET6, AF_UNIX, SockAddr, SockAddrStorage};
 pub use super::msg::*;
 pub use super::sockopt::*;
 
+/// Connection-based byte stream (TCP, Unix stream).
 pub const SOCK_STREAM: u32 = 1;
+/// Datagrams (UDP, Unix datagram).
 pub const SOCK_DGRAM: u32 = 2;
+/// Connection-based, record-preserving (Unix seqpacket).
 pub const SOCK_SEQPACKET: u32 = 5;
+/// Non-blocking (always added).
 pub const SOCK_NONBLOCK: u32 = 0o4000;
+/// Close-on-exec (always added).
 pub const SOCK_CLOEXEC: u32 = 0o2000000;
 
 /// The kernel's default cap on a listen backlog (`net.core.somaxconn`, since Linux 5.4).
 pub const SOMAXCONN: i32 = 4096;
 
+/// `shutdown`: no more receives.
 pub const SHUT_RD: u32 = 0;
+/// `shutdown`: no more sends; the peer reads end of stream.
 pub const SHUT_WR: u32 = 1;
+/// `shutdown`: both directions.
 pub const SHUT_RDWR: u32 = 2;
 
+/// Look at the data without taking it from the queue.
 pub const MSG_PEEK: u32 = 0x2;
+/// `msg_flags` on receive: control data was cut short for lack of room.
 pub const MSG_CTRUNC: u32 = 0x8;
+/// On receive: return the datagram's real length even if longer than the buffer; in `msg_flags`:
+/// the datagram was cut short.
 pub const MSG_TRUNC: u32 = 0x20;
+/// Do not block for this call only.
 pub const MSG_DONTWAIT: u32 = 0x40;
+/// Wait until the whole buffer is filled (or an error, or end of stream).
 pub const MSG_WAITALL: u32 = 0x100;
+/// No `SIGPIPE` when the peer has gone: `EPIPE` instead (always added to sends).
 pub const MSG_NOSIGNAL: u32 = 0x4000;
+/// Descriptors received with `SCM_RIGHTS` are close-on-exec.
 pub const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 
 const ALWAYS: u32 = SOCK_CLOEXEC | SOCK_NONBLOCK;

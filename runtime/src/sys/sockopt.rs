@@ -9,33 +9,57 @@ use super::call::call5;
 use super::errno::Errno;
 use std::os::fd::RawFd;
 
+/// Option level: the socket itself.
 pub const SOL_SOCKET: u32 = 1;
+/// Allow binding an address in `TIME_WAIT`.
 pub const SO_REUSEADDR: u32 = 2;
+/// The socket type (`SOCK_*`); read only.
 pub const SO_TYPE: u32 = 3;
+/// The pending error, cleared by reading it; read only.
 pub const SO_ERROR: u32 = 4;
+/// Allow sending UDP to broadcast addresses.
 pub const SO_BROADCAST: u32 = 6;
+/// Send buffer size, in bytes (the kernel doubles the value set).
 pub const SO_SNDBUF: u32 = 7;
+/// Receive buffer size, in bytes (the kernel doubles the value set).
 pub const SO_RCVBUF: u32 = 8;
+/// Send TCP keep-alive probes.
 pub const SO_KEEPALIVE: u32 = 9;
+/// Whether and how long `close` waits for unsent data ([`Linger`]).
 pub const SO_LINGER: u32 = 13;
+/// Let several sockets bind the same address; the kernel spreads connections between them.
 pub const SO_REUSEPORT: u32 = 15;
 
+/// Option level: IPv4.
 pub const IPPROTO_IP: u32 = 0;
+/// Option level: TCP.
 pub const IPPROTO_TCP: u32 = 6;
+/// Option level: UDP.
 pub const IPPROTO_UDP: u32 = 17;
+/// Option level: IPv6.
 pub const IPPROTO_IPV6: u32 = 41;
 
+/// Send small segments at once, without waiting to coalesce them (no Nagle).
 pub const TCP_NODELAY: u32 = 1;
 
+/// Time to live of outgoing IPv4 packets, in hops.
 pub const IP_TTL: u32 = 2;
+/// Time to live of outgoing IPv4 multicast packets, in hops.
 pub const IP_MULTICAST_TTL: u32 = 33;
+/// Deliver IPv4 multicast packets sent by this host back to it.
 pub const IP_MULTICAST_LOOP: u32 = 34;
+/// Join an IPv4 multicast group ([`IpMreq`]).
 pub const IP_ADD_MEMBERSHIP: u32 = 35;
+/// Leave an IPv4 multicast group ([`IpMreq`]).
 pub const IP_DROP_MEMBERSHIP: u32 = 36;
 
+/// Deliver IPv6 multicast packets sent by this host back to it.
 pub const IPV6_MULTICAST_LOOP: u32 = 19;
+/// Join an IPv6 multicast group ([`Ipv6Mreq`]).
 pub const IPV6_ADD_MEMBERSHIP: u32 = 20;
+/// Leave an IPv6 multicast group ([`Ipv6Mreq`]).
 pub const IPV6_DROP_MEMBERSHIP: u32 = 21;
+/// An IPv6 socket accepts IPv6 only (no IPv4-mapped addresses).
 pub const IPV6_V6ONLY: u32 = 26;
 
 /// `struct linger` (for `SO_LINGER`).
@@ -53,7 +77,9 @@ pub struct Linger {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IpMreq {
+    /// The group's address.
     pub multiaddr: [u8; 4],
+    /// The local interface's address; `0.0.0.0` lets the kernel choose.
     pub interface: [u8; 4],
 }
 
@@ -61,6 +87,7 @@ pub struct IpMreq {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ipv6Mreq {
+    /// The group's address.
     pub multiaddr: [u8; 16],
     /// Interface index; 0 lets the kernel choose.
     pub interface: u32,

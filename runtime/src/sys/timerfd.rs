@@ -12,11 +12,16 @@ use super::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+/// Wall-clock time; jumps when the clock is set.
 pub const CLOCK_REALTIME: u32 = 0;
+/// Monotonic time since boot, not counting suspend.
 pub const CLOCK_MONOTONIC: u32 = 1;
+/// Monotonic time since boot, counting suspend.
 pub const CLOCK_BOOTTIME: u32 = 7;
 
+/// `timerfd_create`: close-on-exec (always added).
 pub const TFD_CLOEXEC: u32 = 0o2000000;
+/// `timerfd_create`: non-blocking reads.
 pub const TFD_NONBLOCK: u32 = 0o4000;
 /// `timerfd_settime`: `it_value` is an absolute time on the timer's clock.
 pub const TFD_TIMER_ABSTIME: u32 = 1;
@@ -28,7 +33,9 @@ pub const TFD_TIMER_CANCEL_ON_SET: u32 = 2;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timespec {
+    /// Seconds.
     pub tv_sec: i64,
+    /// Nanoseconds, 0..1_000_000_000.
     pub tv_nsec: i64,
 }
 
@@ -56,7 +63,9 @@ impl Timespec {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Itimerspec {
+    /// The period after the first expiry; zero fires once.
     pub it_interval: Timespec,
+    /// The first expiry; zero disarms.
     pub it_value: Timespec,
 }
 
@@ -106,7 +115,7 @@ pub fn timerfd_gettime(fd: RawFd) -> Result<Itimerspec, Errno> {
     Ok(cur)
 }
 
-/// Reads the expiration count (an 8-byte read) and resets it. `EAGAIN` on a non-blocking
+/// `read(2)` of 8 bytes: the expiration count, which the read resets. `EAGAIN` on a non-blocking
 /// timerfd that has not expired. Retries `EINTR`.
 pub fn timerfd_read(fd: RawFd) -> Result<u64, Errno> {
     let mut b = [0u8; 8];

@@ -1,24 +1,31 @@
 //! io_uring: the hot `io_uring_enter` call, and a fault-injection point for ring set-up.
 //!
-//! The `io-uring` crate creates and maps the ring (that is the one place coreloop lets a
-//! syscall bypass this layer); every enter goes through here, so it is counted and can be
-//! failed like any other call.
+//! The `io-uring` crate creates, maps and probes the ring (set-up is the one place coreloop
+//! lets a syscall bypass this layer); every enter goes through here, so it is counted and can
+//! be failed like any other call.
 
 use super::arch::nr;
 use super::call::call6;
 use super::errno::Errno;
 use std::os::fd::RawFd;
 
+/// `io_uring_enter`: wait for `min_complete` completions.
 pub const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
+/// `io_uring_enter`: `arg` is a [`GeteventsArg`] (a timeout), not a signal mask.
 pub const IORING_ENTER_EXT_ARG: u32 = 1 << 3;
 
 /// `struct io_uring_getevents_arg`.
 #[repr(C)]
 #[derive(Default)]
 pub struct GeteventsArg {
+    /// Pointer to a signal mask to set while waiting; 0 for none.
     pub sigmask: u64,
+    /// Size of that mask, in bytes.
     pub sigmask_sz: u32,
+    /// Minimum wait, in microseconds, before returning with fewer completions (kernel 6.12+; 0 for
+    /// none).
     pub min_wait_usec: u32,
+    /// Pointer to a [`KernelTimespec`] bounding the wait; 0 for none.
     pub ts: u64,
 }
 
@@ -26,7 +33,9 @@ pub struct GeteventsArg {
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
 pub struct KernelTimespec {
+    /// Seconds.
     pub tv_sec: i64,
+    /// Nanoseconds, 0..1_000_000_000.
     pub tv_nsec: i64,
 }
 

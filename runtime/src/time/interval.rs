@@ -29,6 +29,22 @@ pub struct Interval {
 ///
 /// # Panics
 /// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, time::interval};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let mut ticks = interval(Duration::from_millis(5));
+///     let first = ticks.tick().await; // at once
+///     let second = ticks.tick().await; // one period later
+///     assert_eq!(second - first, Duration::from_millis(5));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
@@ -47,10 +63,13 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 }
 
 impl Interval {
+    /// Sets what happens to ticks missed while the task was busy (default
+    /// [`MissedTickBehavior::Burst`]).
     pub fn set_missed_tick_behavior(&mut self, b: MissedTickBehavior) {
         self.missed = b;
     }
 
+    /// The time between ticks.
     pub fn period(&self) -> Duration {
         self.period
     }
@@ -60,6 +79,8 @@ impl Interval {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
+    /// Polls for the next tick, for use inside a hand-written `poll`: `Ready` with the tick's
+    /// scheduled time, or `Pending` with `cx`'s waker registered.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;

@@ -17,6 +17,21 @@ pub struct Sleep {
 
 /// Sleeps for `duration`. A duration too long to represent (`Duration::MAX`) sleeps for
 /// about thirty years: in practice, forever.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::{Runtime, time::sleep};
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(Instant::now(), duration))
 }
@@ -39,10 +54,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 impl Sleep {
+    /// When the sleep completes.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
+    /// True once the deadline has passed (whether or not the sleep was polled since).
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
     }

@@ -37,6 +37,24 @@ pin_project_lite::pin_project! {
 }
 
 /// Runs `fut` for at most `duration`.
+///
+/// # Examples
+///
+/// ```
+/// use coreloop_runtime::Runtime;
+/// use coreloop_runtime::time::{sleep, timeout};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     // Finished in time: its output.
+///     assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
+///     // Not finished in time: `Elapsed`, and the inner future is dropped.
+///     let slow = sleep(Duration::from_secs(60));
+///     assert!(timeout(Duration::from_millis(10), slow).await.is_err());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn timeout<F: Future>(duration: Duration, fut: F) -> Timeout<F> {
     timeout_at(super::sleep::deadline_after(Instant::now(), duration), fut)
 }

@@ -7,7 +7,7 @@
 //!   ([`SharedFd::id`]) shows up under that number. A descriptor taken out of its `SharedFd`
 //!   (`into_owned`, to move it to another core) is removed from the set (`EPOLL_CTL_DEL`), so
 //!   it stops waking this core.
-//! - Readiness is kept per fd ([`io_state::IoState`]): a bit per direction, a tick that counts
+//! - Readiness is kept per fd (`IoState`): a bit per direction, a tick that counts
 //!   events, and a registration generation carried in the event's data, so an event for a
 //!   closed fd whose number was reused is recognised and dropped. An op tries its syscall
 //!   while its direction is marked ready; `EAGAIN` clears the bit — but only if no event came
@@ -73,6 +73,7 @@ impl EpollBackend {
 
     /// Makes sure `fd` (by identity) is in the set, with fresh state if its number was
     /// reused.
+    #[inline]
     pub(crate) fn register(
         &mut self,
         fd: &SharedFd,
@@ -83,10 +84,11 @@ impl EpollBackend {
 
     /// Tries `call` while the descriptor is ready for the attempt's interest. `None`: the
     /// waker is kept until the next edge.
+    #[inline]
     pub(crate) fn attempt(
         &mut self,
         at: Attempt,
-        call: &mut dyn FnMut() -> Result<usize, Errno>,
+        mut call: impl FnMut() -> Result<usize, Errno>,
         cx: &mut Context<'_>,
         stats: &mut ReactorStats,
     ) -> Option<Result<usize, Errno>> {
@@ -96,8 +98,9 @@ impl EpollBackend {
             drained_below,
         } = at;
         let full = drained_below.unwrap_or(0);
+        // `call` touches only the op, so the state can be held across it.
+        let state = self.states.get(fd).expect("registered first");
         loop {
-            let state = self.states.get(fd).expect("registered first");
             if !state.is_ready(interest) {
                 state.add_waker(interest, cx.waker());
                 return None;
@@ -107,7 +110,6 @@ impl EpollBackend {
             let res = call();
             // A result the fault plan made up (tests only) tells nothing about readiness.
             let from_kernel = !crate::sys::last_call_injected();
-            let state = self.states.get(fd).expect("registered first");
             match res {
                 Err(Errno::EAGAIN) => {
                     stats.eagain += 1;

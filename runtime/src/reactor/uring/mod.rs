@@ -53,9 +53,10 @@ impl UringBackend {
     pub(crate) fn push(&mut self, entry: squeue::Entry, ledger: &mut Ledger) -> Result<(), Errno> {
         let mut refused = 0;
         loop {
-            // SAFETY: entries come from `OpCode::sqe` (whose contract keeps every pointer on
-            // the heap and valid while the op is alive, wherever the op moves, and the op stays
-            // alive — in its future or orphaned in `ops` — until its completion) or from this
+            // SAFETY: entries come from `OpCode::uring_entry` (whose contract keeps every
+            // pointer on the heap and valid while the op is alive, wherever the op moves, and the
+            // op stays alive — in its future or orphaned in the in-flight table — until its
+            // completion) or from this
             // reactor's own boxed fields, which live as long as the ring.
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
                 return Ok(());

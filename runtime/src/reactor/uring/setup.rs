@@ -9,12 +9,22 @@ use std::os::fd::RawFd;
 /// What the ring was set up with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setup {
+    /// Submission queue size, in entries.
     pub entries: u32,
+    /// Completion queue size, in entries.
     pub cq_entries: u32,
+    /// `IORING_SETUP_SINGLE_ISSUER`: only the owning thread submits.
     pub single_issuer: bool,
+    /// `IORING_SETUP_DEFER_TASKRUN`: completion work runs only when the core enters the ring to
+    /// wait.
     pub defer_taskrun: bool,
+    /// `IORING_SETUP_COOP_TASKRUN`: the kernel does not interrupt the thread to run completion
+    /// work.
     pub coop_taskrun: bool,
+    /// `IORING_SETUP_SUBMIT_ALL`: a failing entry does not stop the rest of a batch.
     pub submit_all: bool,
+    /// `IORING_FEAT_NODROP`: the kernel keeps completions that overflow the CQ instead of dropping
+    /// them.
     pub nodrop: bool,
 }
 
