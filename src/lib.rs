@@ -3,7 +3,7 @@
 //! This crate re-exports a chosen surface: the runtime ([`Runtime`], [`spawn`], [`spawn_on`],
 //! [`JoinHandle`], …), owned buffers ([`buf`]) and the read/write traits ([`io`]), timers
 //! ([`time`]), signals ([`signal`]), sockets ([`net`]) and files ([`fs`]), the
-//! `#[coreloop::main]`/`#[coreloop::test]` macros, and the ecosystem adapters ([`compat`],
+//! `#[coreloop::main]`/`#[coreloop::test]` macros, and the ecosystem adapters (`compat`,
 //! behind features). The layers below — operations, the reactor and the raw syscall layer —
 //! are in [`unstable`]: for `coreloop-net`, `coreloop-fs` and power users, and they may
 //! change in any release.
