@@ -26,6 +26,8 @@ impl FchmodAt {
 unsafe impl OpCode for FchmodAt {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "chmod";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         None
     }

@@ -38,6 +38,8 @@ impl Getdents {
 unsafe impl OpCode for Getdents {
     type Output = (io::Result<usize>, Vec<u8>);
 
+    const NAME: &'static str = "getdents";
+
     fn refusal(&self) -> Option<io::Error> {
         (self.len == 0).then(no_room_error)
     }

@@ -40,6 +40,8 @@ impl LinkAt {
 unsafe impl OpCode for LinkAt {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "link";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::LinkAt::new(
             types::Fd(self.old_dirfd.raw()),

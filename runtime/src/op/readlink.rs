@@ -44,6 +44,8 @@ impl ReadLinkAt {
 unsafe impl OpCode for ReadLinkAt {
     type Output = (io::Result<usize>, Vec<u8>);
 
+    const NAME: &'static str = "readlink";
+
     fn refusal(&self) -> Option<io::Error> {
         (self.len == 0).then(no_room_error)
     }

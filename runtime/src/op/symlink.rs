@@ -29,6 +29,8 @@ impl SymlinkAt {
 unsafe impl OpCode for SymlinkAt {
     type Output = io::Result<()>;
 
+    const NAME: &'static str = "symlink";
+
     fn uring_entry(&mut self) -> Option<squeue::Entry> {
         let entry = opcode::SymlinkAt::new(
             types::Fd(self.dirfd.raw()),
