@@ -3,9 +3,9 @@
 
 use super::task::Task;
 use crate::reactor::unpark::Unparker;
-use crossbeam_queue::SegQueue;
+use crate::sync::{AtomicBool, Queue, fence};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -14,7 +14,7 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     /// This core's index in its runtime.
     pub(crate) index: usize,
-    remote: SegQueue<Arc<Task>>,
+    remote: Queue<Arc<Task>>,
     /// The block_on future was woken.
     pub(crate) main_woken: AtomicBool,
     /// The core has shut down (or is shutting down): nothing sent here will run.
@@ -27,7 +27,7 @@ impl Shared {
         Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             index,
-            remote: SegQueue::new(),
+            remote: Queue::new(),
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             unparker,

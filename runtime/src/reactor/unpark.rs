@@ -9,11 +9,11 @@
 //! push, or the producer sees that the core parked: no wake-up is lost, and the eventfd is
 //! written at most once per park.
 
+use crate::sync::{AtomicBool, Queue, fence};
 use crate::sys::{Errno, OwnedFd, eventfd};
-use crossbeam_queue::SegQueue;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::atomic::Ordering;
 
 use super::in_flight::OpKey;
 
@@ -23,7 +23,7 @@ pub(crate) struct Unparker {
     parked: AtomicBool,
     eventfd: OwnedFd,
     /// Results of ops the blocking pool ran for this core.
-    completions: SegQueue<(OpKey, Result<usize, Errno>)>,
+    completions: Queue<(OpKey, Result<usize, Errno>)>,
 }
 
 impl Unparker {
@@ -31,7 +31,7 @@ impl Unparker {
         Ok(Unparker {
             parked: AtomicBool::new(false),
             eventfd: eventfd::eventfd(0, eventfd::EFD_NONBLOCK)?,
-            completions: SegQueue::new(),
+            completions: Queue::new(),
         })
     }
 
