@@ -9,12 +9,24 @@
 //! not loom-aware, and what the protocols need of it (a push is seen by a later `pop` or
 //! `is_empty` in the order the fences set) a mutex gives too. The code that uses them is the
 //! same in both builds.
+//!
+//! The unpark eventfd stays a real eventfd in the models (its write is a non-blocking
+//! syscall), but the kernel orders a write before the read that sees it, which loom cannot
+//! know: under loom, [`eventfd_signal`] also bumps a loom counter with `Release`, which the
+//! models read with an `AcqRel` read-modify-write when they take a wake-up from the eventfd.
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, fence};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, fence};
+
+/// Writes 1 to the unpark eventfd.
+#[cfg(not(loom))]
+pub(crate) use crate::sys::eventfd::eventfd_signal;
+
+#[cfg(loom)]
+pub(crate) use self::model::{EVENTFD_WRITES, eventfd_signal};
 
 /// A multi-producer queue: `push`, `pop`, `is_empty`.
 #[cfg(not(loom))]
@@ -28,8 +40,19 @@ mod model {
     use loom::sync::Mutex;
     use loom::sync::atomic::AtomicUsize;
     use std::collections::VecDeque;
+    use std::os::fd::RawFd;
     use std::sync::atomic::Ordering::AcqRel;
     use std::sync::atomic::Ordering::Acquire;
+
+    loom::lazy_static! {
+        /// Eventfd writes, for the happens-before edge from a write to the read that sees it.
+        pub(crate) static ref EVENTFD_WRITES: AtomicUsize = AtomicUsize::new(0);
+    }
+
+    pub(crate) fn eventfd_signal(fd: RawFd) {
+        crate::sys::eventfd::eventfd_signal(fd);
+        EVENTFD_WRITES.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
 
     /// `SegQueue`'s interface, no stronger than `SegQueue`: a push is made visible by a
     /// read-modify-write of a counter, and emptiness is decided by plain loads of the counters

@@ -9,7 +9,7 @@
 //! push, or the producer sees that the core parked: no wake-up is lost, and the eventfd is
 //! written at most once per park.
 
-use crate::sync::{AtomicBool, Queue, fence};
+use crate::sync::{AtomicBool, Queue, eventfd_signal, fence};
 use crate::sys::{Errno, OwnedFd, eventfd};
 use std::io;
 use std::os::fd::RawFd;
@@ -46,7 +46,7 @@ impl Unparker {
         // see that it parked.
         fence(Ordering::SeqCst);
         if self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel) {
-            eventfd::eventfd_signal(self.eventfd.raw());
+            eventfd_signal(self.eventfd.raw());
         }
     }
 
