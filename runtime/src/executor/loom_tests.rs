@@ -22,9 +22,14 @@ fn task(owner: &Arc<Shared>) -> Arc<Task> {
     Task::new(owner.clone(), Box::pin(async {}))
 }
 
-/// How many times the eventfd was written since it was last read (and resets it).
+/// How many times the eventfd was written since it was last read (and resets it). A read
+/// that finds writes is ordered after them, as the kernel orders it.
 fn signals(unparker: &Unparker) -> u64 {
-    eventfd::eventfd_read(unparker.fd()).unwrap_or(0)
+    let n = eventfd::eventfd_read(unparker.fd()).unwrap_or(0);
+    if n > 0 {
+        crate::sync::EVENTFD_WRITES.fetch_add(0, Ordering::AcqRel);
+    }
+    n
 }
 
 fn core() -> (Arc<Unparker>, Arc<Shared>) {
@@ -131,15 +136,17 @@ fn loom_completion_and_main_wake_vs_park() {
 /// Two parks in a row with a producer racing both: the `parked` flag is reset between them,
 /// so a push after the first wake-up still wakes the second park.
 ///
-/// Ignored: loom finds an execution where the second park is never signalled (core woken
-/// from park 1 by t1's signal, drains t1, parks again without seeing t2; the producer's
-/// `unpark` for t2 reads `parked == false`). By the C++20 fence rules the two SeqCst fences
-/// forbid that outcome, and loom's plain store-buffering probe with the same fences passes;
-/// the difference is that here the core's wake-up goes through the real eventfd, which
-/// carries no happens-before edge in loom's model, so this may be a modelling artefact. Not
-/// yet resolved: run with `--ignored` to see it.
+/// Ignored: loom 0.7.3 reports a lost wake-up here (the core parks a second time without
+/// seeing t2, and the producer's `unpark` for t2 reads `parked == false`), an outcome the
+/// C++20 fence rule forbids: the core's `parked = true` is sequenced before its SeqCst fence
+/// X, the producer's load of `parked` after its fence Y; if X precedes Y the load sees `true`
+/// (or the producer's own later swap, which would have read `true` and signalled), and if Y
+/// precedes X the core's check sees the push. `loom_probe_two_rounds_fences` below reproduces
+/// the same report with plain loom atomics and no coreloop code, so it is taken as loom's
+/// limit, not a bug here: loom's fence model loses the ordering once the flag has been
+/// stored more than once. Run with `--ignored` to see both.
 #[test]
-#[ignore = "open: lost second wake-up under loom, possibly an artefact of the real eventfd"]
+#[ignore = "loom 0.7.3 false positive, reproduced without coreloop code by loom_probe_two_rounds_fences"]
 fn loom_two_parks_one_producer_each() {
     model(None, || {
         let (unparker, shared) = core();
@@ -187,30 +194,13 @@ fn loom_two_parks_one_producer_each() {
 /// none stays queued (which would keep the core's `Shared` and eventfd alive through its
 /// `owner`); a push that returns false never runs, and one that returns true before the core
 /// started shutting down does.
+///
+/// `push_remote` returns false only for a task that never reached its core. Before that
+/// was so, this model found: pusher `remote.push`; core drains the task (runs it), then
+/// `close()`; pusher: fence, loads `closed == true`, drains nothing, returned false, and
+/// `spawn_on` reported "core N has shut down" for a future that ran.
 #[test]
 fn loom_push_remote_vs_close() {
-    push_remote_vs_close(false);
-}
-
-std::thread_local! {
-    static STRICT_FALSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Finding (ignored until fixed): `push_remote` can return false for a task that the core
-/// took and ran. Pusher: `remote.push`; core: drains it (runs it), then `close()`; pusher:
-/// fence, loads `closed == true`, drains nothing, returns false. `spawn_on` then returns
-/// `Err("core N has shut down")` for a future that ran. A fix: in the closed branch, return
-/// false only if the pusher's own drain removed its own task (compare `Arc::as_ptr`; the
-/// caller that uses the result, `spawn_on`, holds the task's waker, so the address is not
-/// reused meanwhile).
-#[test]
-#[ignore = "open finding: push_remote returns false for a task the core ran"]
-fn loom_push_remote_false_means_not_run() {
-    push_remote_vs_close(true);
-}
-
-fn push_remote_vs_close(strict: bool) {
-    STRICT_FALSE.with(|c| c.set(strict));
     // Three threads with many steps each: bounded (3 preemptions, as loom recommends; set
     // LOOM_MAX_PREEMPTIONS to go further).
     model(Some(3), || {
@@ -234,17 +224,21 @@ fn push_remote_vs_close(strict: bool) {
         }
         // Core::drop: close, then drop every queued task on the core.
         shared.close();
-        let mut dropped_on_core = 0;
-        while shared.pop_remote().is_some() {
-            dropped_on_core += 1;
+        let mut on_core = Vec::new();
+        while let Some(t) = shared.pop_remote() {
+            on_core.push(Arc::as_ptr(&t) as usize);
         }
 
         let results: Vec<(bool, Weak<Task>, usize)> = vec![p1.join().unwrap(), p2.join().unwrap()];
         for (accepted, weak, ptr) in &results {
-            if !accepted && STRICT_FALSE.with(|c| c.get()) {
+            if !accepted {
                 assert!(
                     !ran.contains(ptr),
                     "push_remote returned false for a task that ran"
+                );
+                assert!(
+                    !on_core.contains(ptr),
+                    "push_remote returned false for a task its core took"
                 );
             }
             assert!(
@@ -252,7 +246,6 @@ fn push_remote_vs_close(strict: bool) {
                 "a task is still alive after shutdown (leak)"
             );
         }
-        assert!(dropped_on_core <= 2);
         assert!(
             shared.pop_remote().is_none(),
             "a task stayed queued after shutdown"
@@ -262,5 +255,48 @@ fn push_remote_vs_close(strict: bool) {
             1,
             "Shared kept alive by a queued task"
         );
+    });
+}
+
+/// The park protocol of `Unparker` reduced to plain loom atomics, two pushes against two
+/// parks (the first of which sees the first push): loom reports the second push's wake-up as
+/// lost, which C++20's fence rules forbid (see `loom_two_parks_one_producer_each`).
+#[test]
+#[ignore = "loom 0.7.3 false positive (fence-fence rule after a second store of the flag)"]
+fn loom_probe_two_rounds_fences() {
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, fence};
+    loom::model(|| {
+        let parked = Arc::new(AtomicBool::new(false));
+        let n = Arc::new(AtomicUsize::new(0));
+        let sig = Arc::new(AtomicUsize::new(0));
+        let (p2, n2, s2) = (parked.clone(), n.clone(), sig.clone());
+        let unpark = move |p: &AtomicBool, s: &AtomicUsize| {
+            fence(Ordering::SeqCst);
+            if p.load(Ordering::Relaxed) && p.swap(false, Ordering::AcqRel) {
+                s.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        let t = thread::spawn(move || {
+            n2.fetch_add(1, Ordering::AcqRel);
+            unpark(&p2, &s2);
+            n2.fetch_add(1, Ordering::AcqRel);
+            unpark(&p2, &s2);
+        });
+        parked.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if n.load(Ordering::Acquire) == 1 {
+            parked.store(false, Ordering::Relaxed);
+            parked.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            if n.load(Ordering::Acquire) == 1 {
+                t.join().unwrap();
+                assert!(
+                    sig.load(Ordering::Relaxed) > 0,
+                    "lost wake-up reported by loom"
+                );
+                return;
+            }
+        }
+        t.join().unwrap();
     });
 }

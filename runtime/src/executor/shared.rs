@@ -35,23 +35,33 @@ impl Shared {
     }
 
     /// Sends a task (new, or woken on another thread) to this core. Returns false if the core
-    /// has shut down: the task was dropped here, at once.
+    /// has shut down before it could take the task: the task was dropped here, at once.
     ///
     /// Dropping a task off its core is sound then: a task still queued after its core closed
     /// either has no future left (the core dropped it, on its own thread) or never reached
     /// its core (a `spawn_on` task, whose future is `Send`); its `JoinHandle` resolves as
     /// cancelled. Nothing stays queued, so no task keeps this `Shared` (and its eventfd) alive
     /// through its `owner` field.
+    ///
+    /// False means exactly that this task never reached its core: the core may take a task
+    /// (and run it) just before it closes, after the push, so seeing `closed` is not enough:
+    /// the task must be among those this call drained. (Found by the loom model
+    /// `loom_push_remote_false_means_not_run`: `spawn_on` reported "shut down" for a future
+    /// that ran.) Tasks are told apart by address; the one caller that reads the result,
+    /// `spawn_on`, holds a waker of its task, so that address cannot be reused meanwhile.
     pub(crate) fn push_remote(&self, task: Arc<Task>) -> bool {
+        let ours = Arc::as_ptr(&task);
         self.remote.push(task);
         // Pairs with the fence in `close`: either the core's last drain sees this task, or we
         // see that it closed.
         fence(Ordering::SeqCst);
         if self.closed.load(Ordering::Relaxed) {
+            let mut dropped_ours = false;
             while let Some(t) = self.remote.pop() {
+                dropped_ours |= Arc::as_ptr(&t) == ours;
                 drop(t);
             }
-            return false;
+            return !dropped_ours;
         }
         self.unparker.unpark();
         true
