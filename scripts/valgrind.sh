@@ -13,6 +13,13 @@ if ! command -v valgrind >/dev/null; then
     apt-get install -y valgrind
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+# Under valgrind a thread waiting in io_uring_enter is never woken by another thread's write
+# (seen here: rt_cores' a_panic_on_one_core_is_reported hangs with core 0 in io_cqring_wait
+# and every other thread waiting for valgrind's scheduler lock; liburing and glommio users
+# report the same hang), so nothing can wake a parked io_uring core. Tests therefore run
+# their epoll half only (each io_uring half is reported as SKIPPED with this reason);
+# io_uring is covered by scripts/asan.sh.
+export CORELOOP_TEST_SKIP_URING="${CORELOOP_TEST_SKIP_URING-valgrind cannot run io_uring_enter waits}"
 bins=$(cargo test -p coreloop-runtime --lib --tests --no-run --message-format=json 2>/dev/null |
     python3 -c '
 import json, sys
