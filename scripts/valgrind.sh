@@ -28,19 +28,35 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         print(m["executable"])
 ')
+# Tests whose assertions are about wall-clock time (a bound of 1 ms or 2 s), which valgrind's
+# 20-50x slowdown breaks; they touch no memory the others do not.
+timing=(--skip a_panicking_core_stops_run_promptly
+    --skip interval_skip_with_many_missed_ticks_stays_on_the_grid)
+memerr=()
 failed=()
 for bin in $bins; do
     name=$(basename "$bin")
     echo "== $name"
     # One test thread: valgrind serializes threads anyway, and the output stays readable.
     # A binary that hangs under valgrind fails after VALGRIND_TIMEOUT seconds (default 900).
-    if ! timeout "${VALGRIND_TIMEOUT:-900}" valgrind --tool=memcheck --error-exitcode=1 --leak-check=no \
-        --trace-children=no --quiet "$bin" --test-threads=1 "$@"; then
-        failed+=("$name")
+    rc=0
+    timeout "${VALGRIND_TIMEOUT:-900}" valgrind --tool=memcheck --error-exitcode=1 \
+        --leak-check=no --trace-children=no --quiet "$bin" --test-threads=1 "${timing[@]}" "$@" ||
+        rc=$?
+    # memcheck's errors exit 1; a failed test exits 101, a timeout 124.
+    if ((rc == 1)); then
+        memerr+=("$name")
+    elif ((rc != 0)); then
+        failed+=("$name (exit $rc)")
     fi
 done
+if ((${#memerr[@]})); then
+    echo "valgrind: memcheck errors in: ${memerr[*]}"
+fi
 if ((${#failed[@]})); then
-    echo "valgrind: failures in: ${failed[*]}"
+    echo "valgrind: test failures (not memcheck errors) in: ${failed[*]}"
+fi
+if ((${#memerr[@]} + ${#failed[@]})); then
     exit 1
 fi
 echo "valgrind: every coreloop-runtime test binary ran clean"
