@@ -46,9 +46,9 @@ impl Shared {
     /// False means exactly that this task never reached its core: the core may take a task
     /// (and run it) just before it closes, after the push, so seeing `closed` is not enough:
     /// the task must be among those this call drained. (Found by the loom model
-    /// `loom_push_remote_false_means_not_run`: `spawn_on` reported "shut down" for a future
-    /// that ran.) Tasks are told apart by address; the one caller that reads the result,
-    /// `spawn_on`, holds a waker of its task, so that address cannot be reused meanwhile.
+    /// `loom_push_remote_vs_close`: `spawn_on` reported "shut down" for a future that ran.)
+    /// Tasks are told apart by address; the one caller that reads the result, `spawn_on`,
+    /// holds a waker of its task, so that address cannot be reused meanwhile.
     pub(crate) fn push_remote(&self, task: Arc<Task>) -> bool {
         let ours = Arc::as_ptr(&task);
         self.remote.push(task);
