@@ -250,9 +250,15 @@ reactor_test! {
     /// A file through the adapter: written with tokio's `write_all`, read back with
     /// `read_to_end`.
     async fn file_round_trip() {
-        let dir = std::env::temp_dir().join(format!("coreloop-compat-{}", std::process::id()));
+        // A directory per reactor: the two cases run at once, and one removing a shared
+        // directory between the other's create_dir_all and File::create made it fail.
+        let dir = std::env::temp_dir().join(format!(
+            "coreloop-compat-{}-{:?}",
+            std::process::id(),
+            coreloop::current_reactor()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("file-{:?}", coreloop::current_reactor()));
+        let path = dir.join("file");
         let data = pattern(200_000);
         let mut w = Compat::new(coreloop::fs::File::create(&path).await.unwrap());
         w.write_all(&data).await.unwrap();
@@ -261,7 +267,7 @@ reactor_test! {
         let mut got = Vec::new();
         r.read_to_end(&mut got).await.unwrap();
         std::fs::remove_file(&path).unwrap();
-        let _ = std::fs::remove_dir(&dir); // the other reactor's case may still use it
+        let _ = std::fs::remove_dir(&dir);
         assert!(got == data, "file bytes differ");
     }
 }
