@@ -39,6 +39,7 @@ pub mod io;
 pub mod op;
 pub mod reactor;
 pub mod signal;
+mod sync;
 pub mod sys;
 #[doc(hidden)]
 pub mod testing;

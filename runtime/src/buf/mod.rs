@@ -242,3 +242,162 @@ pub(crate) unsafe fn commit_filled<'a, B: IoBufMut + 'a>(
     }
     recorded
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `bytes` into the spare room of `b`, as the kernel would.
+    fn kernel_fill<B: IoBufMut>(b: &mut B, bytes: &[u8]) {
+        let init = b.bytes_init();
+        assert!(init + bytes.len() <= b.bytes_total());
+        // SAFETY: in bounds of the allocation (checked above), and `b` is not otherwise used.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), b.stable_mut_ptr().add(init), bytes.len())
+        };
+    }
+
+    #[test]
+    fn vec_counts_len_and_capacity_and_its_pointer_survives_a_move() {
+        let mut v = Vec::with_capacity(16);
+        v.extend_from_slice(b"abc");
+        let p = v.stable_ptr();
+        let moved = Box::new(v);
+        assert_eq!(moved.stable_ptr(), p);
+        assert_eq!(moved.bytes_init(), 3);
+        assert!(moved.bytes_total() >= 16);
+    }
+
+    #[test]
+    fn vec_set_init_never_shrinks() {
+        let mut v = Vec::with_capacity(8);
+        kernel_fill(&mut v, b"hello");
+        // SAFETY: 5 bytes were written just above.
+        unsafe { v.set_init(5) };
+        assert_eq!(v, b"hello");
+        // SAFETY: 2 <= 5 initialized bytes.
+        unsafe { v.set_init(2) };
+        assert_eq!(v.len(), 5);
+    }
+
+    #[test]
+    fn boxed_slices_strings_and_statics() {
+        let mut b: Box<[u8]> = vec![7u8; 4].into_boxed_slice();
+        assert_eq!((b.bytes_init(), b.bytes_total()), (4, 4));
+        // SAFETY: every byte of a boxed slice is initialized; set_init is a no-op.
+        unsafe { b.set_init(0) };
+        assert_eq!(b.bytes_init(), 4);
+        assert_eq!(b.stable_mut_ptr() as *const u8, b.stable_ptr());
+
+        let mut s = String::with_capacity(10);
+        s.push_str("hi");
+        assert_eq!((s.bytes_init(), s.bytes_total()), (2, s.capacity()));
+        assert_eq!(s.stable_ptr(), s.as_ptr());
+
+        let st: &'static [u8] = b"static";
+        assert_eq!((st.bytes_init(), st.bytes_total()), (6, 6));
+        let ss: &'static str = "text";
+        assert_eq!((ss.bytes_init(), ss.bytes_total()), (4, 4));
+        // SAFETY: the pointer is to 4 initialized bytes of 'static data.
+        let back = unsafe { std::slice::from_raw_parts(ss.stable_ptr(), ss.bytes_init()) };
+        assert_eq!(back, b"text");
+    }
+
+    #[test]
+    fn slice_ranges() {
+        let v = b"0123456789".to_vec();
+        let total = v.capacity();
+        let s = v.slice(2..5);
+        assert_eq!((s.begin(), s.end()), (2, 5));
+        assert_eq!((s.bytes_init(), s.bytes_total()), (3, 3));
+        // SAFETY: bytes 2..5 of the Vec are initialized.
+        let got = unsafe { std::slice::from_raw_parts(s.stable_ptr(), s.bytes_init()) };
+        assert_eq!(got, b"234");
+        let v = s.into_inner();
+        let s = v.slice(..=3);
+        assert_eq!((s.begin(), s.end()), (0, 4));
+        let v = s.into_inner();
+        // Unbounded end: up to the initialized bytes.
+        let s = v.slice(7..);
+        assert_eq!((s.begin(), s.end(), s.bytes_init()), (7, 10, 3));
+        // A range past the initialized part, within the capacity: nothing initialized in it.
+        let mut v = s.into_inner();
+        v.reserve(10);
+        let total = total.max(v.capacity());
+        let s = v.slice(10..total.min(14));
+        assert_eq!(s.bytes_init(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "past the buffer")]
+    fn slice_past_the_capacity_panics() {
+        let v = Vec::<u8>::with_capacity(4);
+        let cap = v.capacity();
+        let _ = v.slice(0..cap + 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "starts at")]
+    fn decreasing_slice_panics() {
+        let v = b"abcdef".to_vec();
+        #[allow(clippy::reversed_empty_ranges)]
+        let _ = v.slice(4..2);
+    }
+
+    #[test]
+    fn slice_set_init_extends_the_inner_buffer_only_without_a_gap() {
+        let mut v = Vec::with_capacity(16);
+        v.extend_from_slice(b"ab");
+        // Reading into 2..10 (right after the initialized bytes): the Vec grows.
+        let mut s = v.slice(2..10);
+        kernel_fill(&mut s, b"cd");
+        // SAFETY: two bytes were written at the slice's start.
+        unsafe { s.set_init(2) };
+        assert_eq!(s.bytes_init(), 2);
+        let v = s.into_inner();
+        assert_eq!(v, b"abcd");
+        // Reading into 8..12 leaves a gap after byte 4: the Vec's length stays.
+        let mut s = v.slice(8..12);
+        // SAFETY: the write target is inside the allocation; bytes 4..8 stay uninitialized.
+        unsafe { std::ptr::write_bytes(s.stable_mut_ptr(), b'x', 4) };
+        // SAFETY: 4 bytes written at the slice's start.
+        unsafe { s.set_init(4) };
+        assert_eq!(s.into_inner().len(), 4);
+    }
+
+    #[test]
+    fn commit_filled_clamps_a_count_larger_than_the_room() {
+        let mut a = Vec::with_capacity(4);
+        a.push(b'a');
+        let mut b = Vec::with_capacity(8);
+        let (ra, rb) = (a.capacity() - a.len(), b.capacity() - b.len());
+        kernel_fill(&mut a, &vec![1; ra]);
+        kernel_fill(&mut b, &vec![2; rb]);
+        // A MSG_TRUNC receive reports more than was given.
+        let n = ra + rb + 100;
+        // SAFETY: both rooms were filled in order just above; the count is clamped.
+        let got = unsafe { commit_filled([(&mut a, ra), (&mut b, rb)], n) };
+        assert_eq!(got, ra + rb);
+        assert_eq!(a.len(), a.capacity());
+        assert_eq!(b.len(), b.capacity());
+        assert!(a[1..].iter().all(|&x| x == 1) && b.iter().all(|&x| x == 2));
+    }
+
+    #[test]
+    fn commit_filled_fills_in_order_and_stops() {
+        let mut a = Vec::with_capacity(4);
+        let mut b = Vec::with_capacity(4);
+        let (ra, rb) = (a.capacity(), b.capacity());
+        kernel_fill(&mut a, &vec![1; ra]);
+        kernel_fill(&mut b, &[2]);
+        // SAFETY: the first ra + 1 bytes were written, in order.
+        let got = unsafe { commit_filled([(&mut a, ra), (&mut b, rb)], ra + 1) };
+        assert_eq!(got, ra + 1);
+        assert_eq!((a.len(), b.len()), (ra, 1));
+        let mut c = Vec::<u8>::with_capacity(4);
+        let rc = c.capacity();
+        // SAFETY: a count of zero records nothing.
+        assert_eq!(unsafe { commit_filled([(&mut c, rc)], 0) }, 0);
+        assert!(c.is_empty());
+    }
+}

@@ -19,6 +19,9 @@ mod runtime;
 mod shared;
 mod task;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use join::{JoinError, JoinHandle};
 pub use runtime::{Builder, CoreInfo, Runtime};
 

@@ -3,9 +3,9 @@
 
 use super::task::{Task, UNREGISTERED};
 use crate::reactor::unpark::Unparker;
-use crossbeam_queue::SegQueue;
+use crate::sync::{AtomicBool, Queue, fence};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -14,7 +14,7 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     /// This core's index in its runtime.
     pub(crate) index: usize,
-    remote: SegQueue<Arc<Task>>,
+    remote: Queue<Arc<Task>>,
     /// The block_on future was woken.
     pub(crate) main_woken: AtomicBool,
     /// The core has shut down (or is shutting down): nothing sent here will run.
@@ -27,7 +27,7 @@ impl Shared {
         Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             index,
-            remote: SegQueue::new(),
+            remote: Queue::new(),
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             unparker,
@@ -35,20 +35,30 @@ impl Shared {
     }
 
     /// Sends a task (new, or woken on another thread) to this core. Returns false if the core
-    /// has shut down: the task was dropped here, at once.
+    /// has shut down before it could take the task: the task was dropped here, at once.
     ///
     /// Dropping a task off its core is sound then: a task still queued after its core closed
     /// either has no future left (the core dropped it, on its own thread) or never reached
     /// its core (a `spawn_on` task, whose future is `Send`); its `JoinHandle` resolves as
     /// cancelled. Nothing stays queued, so no task keeps this `Shared` (and its eventfd) alive
     /// through its `owner` field.
+    ///
+    /// False means exactly that this task never reached its core: the core may take a task
+    /// (and run it) just before it closes, after the push, so seeing `closed` is not enough:
+    /// the task must be among those this call drained. (Found by the loom model
+    /// `loom_push_remote_vs_close`: `spawn_on` reported "shut down" for a future that ran.)
+    /// Tasks are told apart by address; the one caller that reads the result, `spawn_on`,
+    /// holds a waker of its task, so that address cannot be reused meanwhile.
     pub(crate) fn push_remote(&self, task: Arc<Task>) -> bool {
+        let ours = Arc::as_ptr(&task);
         self.remote.push(task);
         // Pairs with the fence in `close`: either the core's last drain sees this task, or we
         // see that it closed.
         fence(Ordering::SeqCst);
         if self.closed.load(Ordering::Relaxed) {
+            let mut dropped_ours = false;
             while let Some(t) = self.remote.pop() {
+                dropped_ours |= Arc::as_ptr(&t) == ours;
                 if t.slot.load(Ordering::Relaxed) == UNREGISTERED {
                     // SAFETY: never registered on its core, so it never reached it: a
                     // `spawn_on` task, whose future is `Send`; popped here, so no other
@@ -57,7 +67,7 @@ impl Shared {
                     unsafe { t.drop_future() };
                 }
             }
-            return false;
+            return !dropped_ours;
         }
         self.unparker.unpark();
         true

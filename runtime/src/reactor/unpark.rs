@@ -9,11 +9,11 @@
 //! push, or the producer sees that the core parked: no wake-up is lost, and the eventfd is
 //! written at most once per park.
 
+use crate::sync::{AtomicBool, Queue, eventfd_signal, fence};
 use crate::sys::{Errno, OwnedFd, eventfd};
-use crossbeam_queue::SegQueue;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::atomic::Ordering;
 
 use super::in_flight::OpKey;
 
@@ -23,7 +23,7 @@ pub(crate) struct Unparker {
     parked: AtomicBool,
     eventfd: OwnedFd,
     /// Results of ops the blocking pool ran for this core.
-    completions: SegQueue<(OpKey, Result<usize, Errno>)>,
+    completions: Queue<(OpKey, Result<usize, Errno>)>,
 }
 
 impl Unparker {
@@ -31,7 +31,7 @@ impl Unparker {
         Ok(Unparker {
             parked: AtomicBool::new(false),
             eventfd: eventfd::eventfd(0, eventfd::EFD_NONBLOCK)?,
-            completions: SegQueue::new(),
+            completions: Queue::new(),
         })
     }
 
@@ -46,7 +46,7 @@ impl Unparker {
         // see that it parked.
         fence(Ordering::SeqCst);
         if self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::AcqRel) {
-            eventfd::eventfd_signal(self.eventfd.raw());
+            eventfd_signal(self.eventfd.raw());
         }
     }
 

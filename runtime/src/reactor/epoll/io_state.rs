@@ -215,3 +215,239 @@ impl IoStates {
         }
     }
 }
+
+#[cfg(test)]
+impl IoStates {
+    /// A registered state for `fd`, as `get_or_register` makes it, without epoll.
+    fn insert_registered(&mut self, fd: RawFd, fd_id: u64, always_ready: bool) -> u64 {
+        let i = fd as usize;
+        if i >= self.by_fd.len() {
+            self.by_fd.resize_with(i + 1, || None);
+        }
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let generation = self.next_generation;
+        self.by_fd[i] = Some(IoState {
+            fd_id,
+            generation,
+            tick: 0,
+            ready: READABLE | WRITABLE,
+            hup: 0,
+            always_ready,
+            readers: Vec::new(),
+            writers: Vec::new(),
+        });
+        fd as u32 as u64 | (generation as u64) << 32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn waker() -> (Arc<Count>, Waker) {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    const FD: RawFd = 5;
+
+    fn drained(states: &mut IoStates, data: u64) {
+        // Both directions drained: clear them with the current tick.
+        let s = states.get(FD).unwrap();
+        let t = s.tick();
+        s.clear(Interest::Readable, t);
+        s.clear(Interest::Writable, t);
+        let _ = data;
+    }
+
+    #[test]
+    fn a_fresh_registration_is_ready_both_ways() {
+        let mut states = IoStates::new();
+        states.insert_registered(FD, 1, false);
+        let s = states.get(FD).unwrap();
+        assert!(s.is_ready(Interest::Readable) && s.is_ready(Interest::Writable));
+        assert!(!s.always_ready());
+        assert!(states.get(FD + 1).is_none());
+    }
+
+    #[test]
+    fn eagain_clears_readiness_only_if_no_event_since_the_tick() {
+        let mut states = IoStates::new();
+        let data = states.insert_registered(FD, 1, false);
+        let tick = states.get(FD).unwrap().tick();
+        // An edge arrives between the attempt (which read `tick`) and its EAGAIN.
+        let mut wakeups = Vec::new();
+        states.dispatch(data, ep::EPOLLIN, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        s.clear(Interest::Readable, tick);
+        assert!(
+            s.is_ready(Interest::Readable),
+            "an event since the tick must keep it ready"
+        );
+        // No event since: the EAGAIN clears it, only in its own direction.
+        let tick = s.tick();
+        s.clear(Interest::Readable, tick);
+        assert!(!s.is_ready(Interest::Readable));
+        assert!(s.is_ready(Interest::Writable));
+    }
+
+    #[test]
+    fn events_set_readiness_and_wake_the_right_direction() {
+        let mut states = IoStates::new();
+        let data = states.insert_registered(FD, 1, false);
+        drained(&mut states, data);
+        let (reads, rw) = waker();
+        let (writes, ww) = waker();
+        let s = states.get(FD).unwrap();
+        s.add_waker(Interest::Readable, &rw);
+        s.add_waker(Interest::Writable, &ww);
+        let mut wakeups = Vec::new();
+        states.dispatch(data, ep::EPOLLIN, &mut wakeups);
+        assert_eq!(wakeups.len(), 1);
+        wakeups.drain(..).for_each(Waker::wake);
+        assert_eq!(reads.0.load(Ordering::Relaxed), 1);
+        assert_eq!(writes.0.load(Ordering::Relaxed), 0);
+        let s = states.get(FD).unwrap();
+        assert!(s.is_ready(Interest::Readable) && !s.is_ready(Interest::Writable));
+        states.dispatch(data, ep::EPOLLOUT, &mut wakeups);
+        wakeups.drain(..).for_each(Waker::wake);
+        assert_eq!(writes.0.load(Ordering::Relaxed), 1);
+        assert!(states.get(FD).unwrap().is_ready(Interest::Writable));
+    }
+
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "Waker::will_wake compares vtable pointers, which Miri may duplicate"
+    )]
+    fn the_same_waker_is_kept_once() {
+        let mut states = IoStates::new();
+        let data = states.insert_registered(FD, 1, false);
+        drained(&mut states, data);
+        let (_reads, rw) = waker();
+        let s = states.get(FD).unwrap();
+        s.add_waker(Interest::Readable, &rw);
+        s.add_waker(Interest::Readable, &rw.clone());
+        let mut wakeups = Vec::new();
+        states.dispatch(data, ep::EPOLLIN, &mut wakeups);
+        assert_eq!(wakeups.len(), 1);
+    }
+
+    #[test]
+    fn a_short_result_does_not_clear_while_a_hang_up_is_pending() {
+        let mut states = IoStates::new();
+        let data = states.insert_registered(FD, 1, false);
+        drained(&mut states, data);
+        let mut wakeups = Vec::new();
+        states.dispatch(data, ep::EPOLLIN | ep::EPOLLRDHUP, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        let tick = s.tick();
+        s.clear_short(Interest::Readable, tick);
+        assert!(
+            s.is_ready(Interest::Readable),
+            "the end of stream is still to be read"
+        );
+        // An EAGAIN clears both the readiness and the pending hang-up ...
+        s.clear(Interest::Readable, tick);
+        assert!(!s.is_ready(Interest::Readable));
+        // ... after which a short result clears again.
+        states.dispatch(data, ep::EPOLLIN, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        let tick = s.tick();
+        s.clear_short(Interest::Readable, tick);
+        assert!(!s.is_ready(Interest::Readable));
+        // A short result with no hang-up but an event since the tick keeps it too.
+        let tick = s.tick();
+        states.dispatch(data, ep::EPOLLIN, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        s.clear_short(Interest::Readable, tick);
+        assert!(s.is_ready(Interest::Readable));
+    }
+
+    #[test]
+    fn hup_and_err_mark_both_directions_rdhup_only_reads() {
+        let mut states = IoStates::new();
+        let data = states.insert_registered(FD, 1, false);
+        drained(&mut states, data);
+        let mut wakeups = Vec::new();
+        states.dispatch(data, ep::EPOLLRDHUP, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        assert!(s.is_ready(Interest::Readable) && !s.is_ready(Interest::Writable));
+        let t = s.tick();
+        s.clear(Interest::Readable, t);
+        states.dispatch(data, ep::EPOLLHUP, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        assert!(s.is_ready(Interest::Readable) && s.is_ready(Interest::Writable));
+        let t = s.tick();
+        s.clear_short(Interest::Writable, t);
+        assert!(
+            s.is_ready(Interest::Writable),
+            "hang-up pending for writes too"
+        );
+        drained(&mut states, data);
+        states.dispatch(data, ep::EPOLLERR, &mut wakeups);
+        let s = states.get(FD).unwrap();
+        assert!(s.is_ready(Interest::Readable) && s.is_ready(Interest::Writable));
+    }
+
+    #[test]
+    fn an_event_with_a_stale_generation_is_dropped() {
+        let mut states = IoStates::new();
+        let old = states.insert_registered(FD, 1, false);
+        // The number is reused by another descriptor: a new registration, a new generation.
+        let new = states.insert_registered(FD, 2, false);
+        assert_ne!(old, new);
+        drained(&mut states, new);
+        let (reads, rw) = waker();
+        states.get(FD).unwrap().add_waker(Interest::Readable, &rw);
+        let tick = states.get(FD).unwrap().tick();
+        let mut wakeups = Vec::new();
+        states.dispatch(old, ep::EPOLLIN | ep::EPOLLHUP, &mut wakeups);
+        assert!(wakeups.is_empty());
+        let s = states.get(FD).unwrap();
+        assert_eq!(s.tick(), tick, "a stale event does not count as an event");
+        assert!(!s.is_ready(Interest::Readable) && !s.is_ready(Interest::Writable));
+        assert_eq!(reads.0.load(Ordering::Relaxed), 0);
+        // Events for numbers never registered are dropped too.
+        states.dispatch(FD as u64 + 100, ep::EPOLLIN, &mut wakeups);
+        assert!(wakeups.is_empty());
+    }
+
+    #[test]
+    fn always_ready_never_clears() {
+        let mut states = IoStates::new();
+        states.insert_registered(FD, 1, true);
+        let s = states.get(FD).unwrap();
+        let t = s.tick();
+        s.clear(Interest::Readable, t);
+        s.clear_short(Interest::Writable, t);
+        assert!(s.always_ready());
+        assert!(s.is_ready(Interest::Readable) && s.is_ready(Interest::Writable));
+    }
+
+    #[test]
+    fn the_tick_wraps() {
+        let mut states = IoStates::new();
+        let data = states.insert_registered(FD, 1, false);
+        states.get(FD).unwrap().tick = u32::MAX;
+        let mut wakeups = Vec::new();
+        states.dispatch(data, ep::EPOLLIN, &mut wakeups);
+        assert_eq!(states.get(FD).unwrap().tick(), 0);
+        let s = states.get(FD).unwrap();
+        s.clear(Interest::Readable, u32::MAX);
+        assert!(
+            s.is_ready(Interest::Readable),
+            "the wrapped tick still tells an event came"
+        );
+    }
+}
