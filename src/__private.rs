@@ -61,7 +61,16 @@ fn uring_refusal() -> Option<&'static str> {
 /// Runs one case of a `#[coreloop::test]`: the body on a one-core runtime with reactor
 /// `kind`, under the test watchdog and any fault plan. An io_uring case on a kernel that
 /// refuses io_uring prints that it is skipped, and why, and passes without running.
-pub fn run_test<F, Fut>(kind: ReactorKind, name: &str, body: F) -> Fut::Output
+///
+/// `should_panic` is the expected text of a `#[should_panic]` test: a skipped case of such a
+/// test panics with a message that says it was skipped and contains that text, since
+/// returning would fail it.
+pub fn run_test<F, Fut>(
+    kind: ReactorKind,
+    name: &str,
+    should_panic: Option<&str>,
+    body: F,
+) -> Fut::Output
 where
     F: FnOnce() -> Fut,
     Fut: Future,
@@ -71,6 +80,12 @@ where
         ReactorKind::Uring => uring_refusal(),
         _ => None,
     };
+    if let (Some(reason), Some(expected)) = (refusal, should_panic) {
+        panic!(
+            "{name}: SKIPPED: the kernel refuses io_uring ({reason}); the body did not run \
+             (a #[should_panic] case cannot pass by returning): {expected}"
+        );
+    }
     run_or_skip(kind, name, refusal, body)
 }
 

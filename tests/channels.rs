@@ -58,6 +58,9 @@ macro_rules! channel_test {
 
             #[test]
             fn uring() {
+                if !coreloop::testing::should_run(ReactorKind::Uring, module_path!()) {
+                    return;
+                }
                 let (send, recv) = $make;
                 parked_core_is_woken(ReactorKind::Uring, send, recv);
             }

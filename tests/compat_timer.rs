@@ -46,7 +46,7 @@ async fn a_dropped_sleep_ends_its_timer_task() {
 
 #[test]
 fn a_sleep_made_on_one_core_fires_on_another() {
-    for kind in [coreloop::ReactorKind::Uring, coreloop::ReactorKind::Epoll] {
+    for kind in coreloop::testing::reactors(module_path!()) {
         let rt = coreloop::Runtime::builder()
             .cores(2)
             .reactor(kind)

@@ -97,7 +97,10 @@ fn socket_linger_zero(s: TcpStream) -> TcpStream {
 #[test]
 fn keeps_serving_through_emfile() {
     let bin = example_binary("echo");
-    for reactor in ["uring", "epoll"] {
+    for reactor in coreloop::testing::reactors(module_path!())
+        .into_iter()
+        .map(|k| k.name())
+    {
         let mut cmd = Command::new(&bin);
         cmd.args(["--addr", "127.0.0.1:0", "--reactor", reactor])
             .stdout(Stdio::piped())

@@ -21,7 +21,10 @@ fn run(name: &str, reactor: &str) -> String {
 
 #[test]
 fn cross_core_runs_jobs_on_every_core() {
-    for reactor in ["uring", "epoll"] {
+    for reactor in coreloop::testing::reactors(module_path!())
+        .into_iter()
+        .map(|k| k.name())
+    {
         let out = run("cross_core", reactor);
         assert!(out.contains("computed on core 0"), "{out}");
         assert!(out.contains("computed on core 1"), "{out}");
@@ -31,7 +34,10 @@ fn cross_core_runs_jobs_on_every_core() {
 
 #[test]
 fn timeout_select_times_out_then_gets_the_answer() {
-    for reactor in ["uring", "epoll"] {
+    for reactor in coreloop::testing::reactors(module_path!())
+        .into_iter()
+        .map(|k| k.name())
+    {
         let out = run("timeout_select", reactor);
         assert!(out.contains("no answer within 100 ms"), "{out}");
         assert!(out.contains("still waiting"), "{out}");

@@ -194,7 +194,10 @@ fn echo_1mib(c: &mut TcpStream) {
 
 #[test]
 fn attacks_keep_rss_bounded_and_are_cut_off() {
-    for reactor in ["uring", "epoll"] {
+    for reactor in coreloop::testing::reactors(module_path!())
+        .into_iter()
+        .map(|k| k.name())
+    {
         let (mut child, addr) = start(reactor);
         let pid = child.0.id();
         let peak = Arc::new(AtomicU64::new(0));

@@ -107,7 +107,10 @@ async fn bad_requests_do_not_disturb_other_connections() {
 #[test]
 fn sigterm_lets_requests_in_flight_finish_then_exits_0() {
     let bin = example_binary("http");
-    for reactor in ["uring", "epoll"] {
+    for reactor in coreloop::testing::reactors(module_path!())
+        .into_iter()
+        .map(|k| k.name())
+    {
         let mut child = Command::new(&bin)
             .args([
                 "--addr",

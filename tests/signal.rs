@@ -146,6 +146,9 @@ fn main() {
             if !filter.is_empty() && !filter.iter().any(|f| full.contains(f.as_str())) {
                 continue;
             }
+            if !coreloop::testing::should_run(kind, &full) {
+                continue;
+            }
             let _dog = coreloop::testing::Watchdog::new(full.clone(), Duration::from_secs(60));
             match std::panic::catch_unwind(|| case(kind)) {
                 Ok(()) => {

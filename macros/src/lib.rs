@@ -245,6 +245,32 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     } = f;
     let name = &sig.ident;
     let output = &sig.output;
+    // A skipped case cannot satisfy `#[should_panic]`: where io_uring is refused, such a
+    // case says it is skipped in the panic message it must give (with the expected text).
+    let mut should_panic = quote!(::core::option::Option::None);
+    for attr in &attrs {
+        if attr.path().is_ident("should_panic") {
+            let mut expected = String::new();
+            if let syn::Meta::List(_) = &attr.meta {
+                attr.parse_nested_meta(|m| {
+                    if m.path.is_ident("expected") {
+                        let lit: syn::LitStr = m.value()?.parse()?;
+                        expected = lit.value();
+                    }
+                    Ok(())
+                })?;
+            } else if let syn::Meta::NameValue(nv) = &attr.meta {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(l),
+                    ..
+                }) = &nv.value
+                {
+                    expected = l.value();
+                }
+            }
+            should_panic = quote!(::core::option::Option::Some(#expected));
+        }
+    }
     let case = |kind: TokenStream2, test_name: &syn::Ident| {
         quote_spanned! {name.span()=>
             #[::core::prelude::v1::test]
@@ -253,6 +279,7 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
                 ::coreloop::__private::run_test(
                     #kind,
                     ::core::concat!(::core::module_path!(), "::", stringify!(#test_name)),
+                    #should_panic,
                     || async move #block,
                 )
             }
