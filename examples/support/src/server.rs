@@ -9,9 +9,8 @@
 use crate::args::Args;
 use crate::shutdown::{Either, Shutdown, select};
 use coreloop::net::{TcpListener, TcpStream};
-use coreloop::unstable::op::{Position, SharedFd, read::Read};
-use coreloop::unstable::reactor::Op;
-use coreloop::unstable::sys::signal::{self, SIG_BLOCK, SIGINT, SIGTERM, SIGUSR1, SigSet};
+use coreloop::signal::unix::{Signal, SignalKind};
+use coreloop::signal::{self};
 use coreloop::{ReactorKind, ReactorStats, Runtime};
 use std::cell::Cell;
 use std::future::Future;
@@ -62,14 +61,12 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     // Blocked here, before any core thread exists, so every thread inherits the mask and
-    // the signals wait in the signalfd instead of killing the process.
-    let mask = SigSet::of(&[SIGINT, SIGTERM, SIGUSR1]);
-    signal::rt_sigprocmask(SIG_BLOCK, Some(&mask)).map_err(io::Error::from)?;
-
-    // Made now, not on the core: once connections use up the descriptor limit a signalfd
-    // could no longer be created, and the blocked signals would go unheard.
-    let sigfd = signal::signalfd(&mask, signal::SFD_NONBLOCK).map_err(io::Error::from)?;
-    let sigfd = Mutex::new(Some(sigfd));
+    // the signals wait in coreloop's signalfd instead of killing the process.
+    signal::block(&[
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+        SignalKind::user_defined1(),
+    ])?;
 
     let rt = Runtime::builder()
         .cores(opts.cores)
@@ -97,8 +94,10 @@ where
     let stats = rt.run(|info| {
         let shutdown = shutdown.clone();
         let first = first.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let sigfd = if info.index == 0 {
-            sigfd.lock().unwrap_or_else(|e| e.into_inner()).take()
+        // Core 0 listens, from before its first connection: its listeners hold their
+        // descriptors, so signals are heard even once connections use up the limit.
+        let signals = if info.index == 0 {
+            Some(Signals::new())
         } else {
             None
         };
@@ -116,8 +115,12 @@ where
                     return coreloop::reactor_stats().unwrap_or_default();
                 }
             };
-            if let Some(fd) = sigfd {
-                coreloop::spawn(watch_signals(SharedFd::new(fd), shutdown.clone()));
+            match signals {
+                Some(Ok(signals)) => {
+                    coreloop::spawn(watch_signals(signals, shutdown.clone()));
+                }
+                Some(Err(e)) => eprintln!("listening for signals: {e}"),
+                None => {}
             }
             accept_loop(listener, &shutdown, grace, handler).await;
             coreloop::reactor_stats().unwrap_or_default()
@@ -188,40 +191,66 @@ fn out_of_resources(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM))
 }
 
-/// Reads the signalfd on this core's reactor: SIGUSR1 prints the counters, SIGINT/SIGTERM
-/// start the shutdown.
-async fn watch_signals(fd: SharedFd, shutdown: Arc<Shutdown>) {
-    let info_len = size_of::<signal::SignalfdSiginfo>();
-    let mut buf = Vec::with_capacity(info_len);
+/// The signals the servers act on: SIGINT and SIGTERM stop them, SIGUSR1 prints counters.
+struct Signals {
+    int: Signal,
+    term: Signal,
+    usr1: Signal,
+}
+
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        Ok(Signals {
+            int: signal::unix::signal(SignalKind::interrupt())?,
+            term: signal::unix::signal(SignalKind::terminate())?,
+            usr1: signal::unix::signal(SignalKind::user_defined1())?,
+        })
+    }
+
+    /// The next signal: `Some(true)` to stop, `Some(false)` for SIGUSR1, `None` if reading
+    /// the signalfd failed.
+    async fn next(&mut self) -> Option<bool> {
+        std::future::poll_fn(|cx| {
+            for (sig, stop) in [
+                (&mut self.usr1, false),
+                (&mut self.term, true),
+                (&mut self.int, true),
+            ] {
+                if let std::task::Poll::Ready(got) = sig.poll_recv(cx) {
+                    return std::task::Poll::Ready(got.map(|()| stop));
+                }
+            }
+            std::task::Poll::Pending
+        })
+        .await
+    }
+}
+
+/// SIGUSR1 prints the counters (and per-op latency, when recorded); SIGINT/SIGTERM start the
+/// shutdown.
+async fn watch_signals(mut signals: Signals, shutdown: Arc<Shutdown>) {
     loop {
-        buf.clear();
-        let (res, back) = Op::new(Read::new(&fd, buf, Position::Stream)).await;
-        buf = back;
-        match res {
-            Ok(n) if n == info_len => {}
-            Ok(_) => continue,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                eprintln!("reading the signalfd: {e}");
+        match signals.next().await {
+            Some(false) => {
+                let stats = all_core_stats().await;
+                let kind = coreloop::current_reactor().unwrap_or(ReactorKind::Auto);
+                eprintln!("{}", stats_line(kind, &stats));
+                for (core, lat) in all_core_op_latency().await.iter().enumerate() {
+                    if let Some(lat) = lat {
+                        eprintln!("{}", op_latency_line(kind, core, lat));
+                    }
+                }
+            }
+            Some(true) => {
+                eprintln!("signal: shutting down");
+                shutdown.trigger();
+                return;
+            }
+            None => {
+                eprintln!("reading the signalfd failed");
                 return;
             }
         }
-        // ssi_signo is the record's first field.
-        let signo = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
-        if signo == SIGUSR1 {
-            let stats = all_core_stats().await;
-            let kind = coreloop::current_reactor().unwrap_or(ReactorKind::Auto);
-            eprintln!("{}", stats_line(kind, &stats));
-            for (core, lat) in all_core_op_latency().await.iter().enumerate() {
-                if let Some(lat) = lat {
-                    eprintln!("{}", op_latency_line(kind, core, lat));
-                }
-            }
-            continue;
-        }
-        eprintln!("signal {signo}: shutting down");
-        shutdown.trigger();
-        return;
     }
 }
 

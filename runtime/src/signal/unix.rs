@@ -84,6 +84,9 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     }
     registry::enable(sig)?;
     let registry = registry::get()?;
+    // This thread's descriptor for the signalfd is made now, not at the first wait: a core
+    // that has used up its descriptors (EMFILE) must still hear the signal it listens for.
+    thread_signalfd(registry.fd())?;
     let listener = registry.register(sig);
     Ok(Signal {
         sig,
