@@ -65,6 +65,8 @@ struct Inner {
     epoll_sets: RefCell<Vec<Weak<OwnedFd>>>,
     /// A `close`/`into_owned` waiting for the ops that still hold the descriptor.
     waiter: Cell<Option<Waker>>,
+    /// Whether `waiter` holds one (spares every op's drop a take of it).
+    waiting: Cell<bool>,
 }
 
 impl SharedFd {
@@ -76,6 +78,7 @@ impl SharedFd {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 epoll_sets: RefCell::new(Vec::new()),
                 waiter: Cell::new(None),
+                waiting: Cell::new(false),
             }),
         }
     }
@@ -174,6 +177,7 @@ impl SharedFd {
                 Ok(owned) => Poll::Ready(owned),
                 Err(fd) => {
                     fd.inner.waiter.set(Some(cx.waker().clone()));
+                    fd.inner.waiting.set(true);
                     this = Some(fd);
                     Poll::Pending
                 }
@@ -201,7 +205,8 @@ impl Drop for SharedFd {
     #[inline]
     fn drop(&mut self) {
         // The last op let go while the owner waits to take the descriptor back.
-        if Rc::strong_count(&self.inner) == 2 {
+        if self.inner.waiting.get() && Rc::strong_count(&self.inner) == 2 {
+            self.inner.waiting.set(false);
             if let Some(w) = self.inner.waiter.take() {
                 w.wake();
             }

@@ -49,8 +49,9 @@ use std::time::Instant;
 /// ```
 pub struct Op<T: OpCode> {
     /// The op, inline, until it resolves (`None` after, or while a pool thread holds it
-    /// through `pooled`).
-    data: Option<T>,
+    /// through `pooled`). Dropped by hand in `Drop`, only when there is one (a finished op,
+    /// the common case, then costs no drop call).
+    data: std::mem::ManuallyDrop<Option<T>>,
     /// The op while the blocking pool runs it: from `Box::into_raw`, so no `Box` (whose
     /// uniqueness the pool's `&mut` would break) exists until its completion.
     pooled: Option<NonNull<T>>,
@@ -65,7 +66,7 @@ impl<T: OpCode> Op<T> {
     /// An op, not yet started: it starts when first polled.
     pub fn new(op: T) -> Op<T> {
         Op {
-            data: Some(op),
+            data: std::mem::ManuallyDrop::new(Some(op)),
             pooled: None,
             flight: None,
             since: None,
@@ -221,6 +222,10 @@ impl<T: OpCode> Drop for Op<T> {
     fn drop(&mut self) {
         if let Some((reactor, key)) = self.flight.take() {
             self.abandon(reactor, key);
+        }
+        if self.data.is_some() {
+            // SAFETY: `data` is dropped here once, and never used after.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.data) };
         }
     }
 }
