@@ -24,11 +24,13 @@ pub(crate) struct OpKey {
 
 impl OpKey {
     /// The top bit is never set: those values are the reactors' own entries.
+    #[inline]
     pub(crate) fn to_user_data(self) -> u64 {
         self.slot as u64 | (self.seq as u64) << 32
     }
 
     /// The key an op's completion carries, or `None` for the reactor's own entries.
+    #[inline]
     pub(crate) fn from_user_data(data: u64) -> Option<OpKey> {
         (data >> 63 == 0).then_some(OpKey {
             slot: data as u32,
@@ -130,6 +132,7 @@ impl InFlight {
     }
 
     /// A new in-flight op.
+    #[inline]
     pub(crate) fn insert(&mut self, waker: &Waker, runs: Runs) -> OpKey {
         self.next_seq = (self.next_seq + 1) & 0x7fff_ffff;
         let seq = self.next_seq;
@@ -153,6 +156,7 @@ impl InFlight {
         }
     }
 
+    #[inline]
     fn entry(&mut self, key: OpKey) -> Option<&mut Entry> {
         self.slab
             .get_mut(key.slot as usize)
@@ -161,6 +165,7 @@ impl InFlight {
 
     /// The future of `key` polls: its result if it has come, else the waker is kept. The
     /// waker it replaces is given back, to be dropped outside the borrow.
+    #[inline]
     pub(crate) fn poll(
         &mut self,
         key: OpKey,
@@ -187,6 +192,7 @@ impl InFlight {
     }
 
     /// The completion for `key` arrived.
+    #[inline]
     pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>) -> Completed {
         let Some(entry) = self.entry(key) else {
             return Completed::Unknown;
