@@ -1,9 +1,8 @@
 //! What the expansions of `#[coreloop::main]` and `#[coreloop::test]` call. Not a public API:
 //! it may change in any release.
 
-use coreloop_runtime::{ReactorKind, Runtime};
+use coreloop_runtime::ReactorKind;
 use std::future::Future;
-use std::sync::OnceLock;
 
 /// How `#[coreloop::main(cores = N)]` turns one output per core into `main`'s output.
 pub trait MainOutput: Sized {
@@ -43,21 +42,6 @@ impl<E> TestOutput for Result<(), E> {
     }
 }
 
-/// Whether this kernel lets this process use io_uring: tried once per process.
-fn uring_refusal() -> Option<&'static str> {
-    static PROBE: OnceLock<Option<String>> = OnceLock::new();
-    PROBE
-        .get_or_init(|| {
-            Runtime::builder()
-                .reactor(ReactorKind::Uring)
-                .env_override(false)
-                .build()
-                .err()
-                .map(|e| e.to_string())
-        })
-        .as_deref()
-}
-
 /// Runs one case of a `#[coreloop::test]`: the body on a one-core runtime with reactor
 /// `kind`, under the test watchdog and any fault plan. An io_uring case on a kernel that
 /// refuses io_uring prints that it is skipped, and why, and passes without running.
@@ -77,7 +61,7 @@ where
     Fut::Output: TestOutput,
 {
     let refusal = match kind {
-        ReactorKind::Uring => uring_refusal(),
+        ReactorKind::Uring => coreloop_runtime::testing::uring_refusal(),
         _ => None,
     };
     if let (Some(reason), Some(expected)) = (refusal, should_panic) {

@@ -9,25 +9,12 @@
 use coreloop_fs::File;
 use coreloop_net::{TcpListener, TcpStream};
 use coreloop_runtime::{ReactorKind, Runtime, spawn, time};
-use std::future::Future;
 use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 const ROUNDS: u64 = 400;
 const MARKER: &[u8] = b"STALE-OP-MARKER!";
-
-/// Polls `fut` once (its op is queued to the ring or handed to the pool), then drops it.
-async fn start_then_drop<F: Future>(fut: F) {
-    let mut fut = pin!(fut);
-    std::future::poll_fn(|cx| {
-        let _ = fut.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await;
-}
 
 /// A small seeded generator (xorshift), so a failing storm can be replayed.
 struct Rng(u64);
@@ -82,7 +69,7 @@ async fn storm(kind: ReactorKind) {
             0 => {
                 let x = TcpStream::connect(at).await.unwrap();
                 let (px, _) = l.accept().await.unwrap();
-                start_then_drop(x.write(MARKER)).await;
+                coreloop::testing::start_then_drop(x.write(MARKER)).await;
                 drop(x);
                 let d = client.try_clone().unwrap();
                 time::sleep(Duration::from_micros(rng.next() % 500)).await;
@@ -92,7 +79,7 @@ async fn storm(kind: ReactorKind) {
             1 => {
                 let x = TcpStream::connect(at).await.unwrap();
                 let (px, _) = l.accept().await.unwrap();
-                start_then_drop(x.read(Vec::with_capacity(64))).await;
+                coreloop::testing::start_then_drop(x.read(Vec::with_capacity(64))).await;
                 drop(x);
                 let d = client.try_clone().unwrap();
                 let token = format!("T{round:06};");
@@ -111,9 +98,9 @@ async fn storm(kind: ReactorKind) {
                     .await
                     .unwrap();
                 if rng.next() % 2 == 0 {
-                    start_then_drop(v.write_at(MARKER, 0)).await;
+                    coreloop::testing::start_then_drop(v.write_at(MARKER, 0)).await;
                 } else {
-                    start_then_drop(v.set_len(0)).await;
+                    coreloop::testing::start_then_drop(v.set_len(0)).await;
                 }
                 drop(v);
                 let b = std::fs::OpenOptions::new()

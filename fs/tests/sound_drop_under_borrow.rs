@@ -8,10 +8,7 @@
 use coreloop_fs::File;
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
 use coreloop_runtime::{ReactorKind, time};
-use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
 // --- a buffer whose Drop touches the runtime ---
@@ -53,15 +50,6 @@ impl Drop for Touchy {
     }
 }
 
-async fn start_then_drop<F: Future>(fut: F) {
-    let mut fut = pin!(fut);
-    std::future::poll_fn(|cx| {
-        let _ = fut.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await;
-}
-
 async fn orphaned_touchy_buffer() {
     let dir =
         std::env::temp_dir().join(format!("coreloop-sound-drop-borrow-{}", std::process::id()));
@@ -70,7 +58,10 @@ async fn orphaned_touchy_buffer() {
     std::fs::write(&path, vec![1u8; 4096]).unwrap();
     let file = File::open(&path).await.unwrap();
     for _ in 0..20 {
-        start_then_drop(file.read_at(Touchy(Vec::with_capacity(4096)), 0)).await;
+        coreloop_runtime::testing::start_then_drop(
+            file.read_at(Touchy(Vec::with_capacity(4096)), 0),
+        )
+        .await;
         // The op completes; its orphaned buffer is dropped by the core.
         time::sleep(Duration::from_millis(5)).await;
     }

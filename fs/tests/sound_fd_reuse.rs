@@ -4,26 +4,12 @@
 
 use coreloop_fs::File;
 use coreloop_runtime::{reactor_test, time};
-use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 const ROUNDS: usize = 200;
 const MARKER: &[u8] = b"STALE-OP-MARKER!";
-
-/// Polls `fut` once (so its op is started: queued to the ring or handed to the pool), then
-/// drops it.
-async fn start_then_drop<F: Future>(fut: F) {
-    let mut fut = pin!(fut);
-    std::future::poll_fn(|cx| {
-        let _ = fut.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await;
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -93,7 +79,7 @@ where
 reactor_test! {
     async fn dropped_write_at_never_writes_a_file_that_reuses_the_fd() {
         no_stale_effects("write_at", |v: File| async move {
-            start_then_drop(v.write_at(MARKER, 0)).await;
+            coreloop_runtime::testing::start_then_drop(v.write_at(MARKER, 0)).await;
             v
         })
         .await;
@@ -103,7 +89,7 @@ reactor_test! {
 reactor_test! {
     async fn dropped_set_len_never_truncates_a_file_that_reuses_the_fd() {
         no_stale_effects("set_len", |v: File| async move {
-            start_then_drop(v.set_len(0)).await;
+            coreloop_runtime::testing::start_then_drop(v.set_len(0)).await;
             v
         })
         .await;

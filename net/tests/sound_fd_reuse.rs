@@ -10,26 +10,12 @@
 
 use coreloop_net::{TcpListener, TcpStream};
 use coreloop_runtime::{reactor_test, time};
-use std::future::Future;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 const MARKER: &[u8] = b"STALE-OP-MARKER!";
 const ROUNDS: usize = 200;
-
-/// Polls `fut` once (so an op is started: queued to the ring or handed to the pool), then
-/// drops it.
-async fn start_then_drop<F: Future>(fut: F) {
-    let mut fut = pin!(fut);
-    std::future::poll_fn(|cx| {
-        let _ = fut.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await;
-}
 
 /// A connected std pair: (client, server).
 fn bystander() -> (std::net::TcpStream, std::net::TcpStream) {
@@ -49,7 +35,7 @@ reactor_test! {
             let x = TcpStream::connect(at).await.unwrap();
             let (px, _) = l.accept().await.unwrap();
             let n = x.as_raw_fd();
-            start_then_drop(x.write(MARKER)).await;
+            coreloop_runtime::testing::start_then_drop(x.write(MARKER)).await;
             drop(x);
             // Takes the lowest free number: the victim's, just closed.
             let d = client.try_clone().unwrap();
@@ -100,7 +86,7 @@ reactor_test! {
         for round in 0..ROUNDS {
             let x = TcpStream::connect(at).await.unwrap();
             let (px, _) = l.accept().await.unwrap();
-            start_then_drop(x.read(Vec::with_capacity(64))).await;
+            coreloop_runtime::testing::start_then_drop(x.read(Vec::with_capacity(64))).await;
             drop(x);
             let mut d = client.try_clone().unwrap();
             server.write_all(MARKER).unwrap();

@@ -55,7 +55,7 @@ impl Drop for Watchdog {
 /// Why this machine cannot run io_uring (the kernel refused a ring: `ENOSYS`, `EPERM` from
 /// seccomp or `kernel.io_uring_disabled`, `ENOMEM` from `RLIMIT_MEMLOCK`, …), or `None` if it
 /// can. Asked once per process.
-pub fn uring_refusal() -> Option<String> {
+pub fn uring_refusal() -> Option<&'static str> {
     static REFUSAL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     REFUSAL
         .get_or_init(|| {
@@ -66,7 +66,19 @@ pub fn uring_refusal() -> Option<String> {
                 .err()
                 .map(|e| e.to_string())
         })
-        .clone()
+        .as_deref()
+}
+
+/// Polls `fut` once — so the op it starts is queued on the ring, handed to the pool or
+/// waiting for readiness — then drops it there: the cancellation tests' way of abandoning
+/// an op in flight.
+pub async fn start_then_drop<F: Future>(fut: F) {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        let _ = fut.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
 }
 
 /// Whether a test case for `kind` should run here. For io_uring on a kernel that refuses it,
