@@ -70,9 +70,9 @@ pub use coreloop_fs as fs;
 pub use coreloop_net as net;
 pub use coreloop_runtime::reactor::{Choice, set_fallback_hook};
 pub use coreloop_runtime::{
-    Builder, CoreInfo, JoinError, JoinHandle, OpLatencyStats, ReactorKind, ReactorStats, Runtime,
-    core_count, current_core, current_reactor, live_tasks, op_latency, reactor_stats, spawn,
-    spawn_blocking, spawn_on, yield_now,
+    BufPoolStats, Builder, CoreInfo, JoinError, JoinHandle, OpLatencyStats, PooledBuf, ReactorKind,
+    ReactorStats, Runtime, buf_pool_stats, core_count, current_core, current_reactor, live_tasks,
+    op_latency, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
 };
 pub use coreloop_runtime::{buf, io, signal, time};
 

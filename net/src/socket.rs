@@ -5,7 +5,6 @@
 
 use coreloop_runtime::buf::{IoBuf, IoBufMut};
 use coreloop_runtime::io::BufResult;
-use coreloop_runtime::op::accept::Accept;
 use coreloop_runtime::op::connect::Connect;
 use coreloop_runtime::op::readv::Readv;
 use coreloop_runtime::op::recv::Recv;
@@ -14,7 +13,7 @@ use coreloop_runtime::op::send::Send;
 use coreloop_runtime::op::sendmsg::SendMsg;
 use coreloop_runtime::op::shutdown::Shutdown;
 use coreloop_runtime::op::{Position, SharedFd};
-use coreloop_runtime::reactor::Op;
+use coreloop_runtime::reactor::{Acceptor, Op, PooledBuf, PooledRead};
 use coreloop_runtime::sys::OwnedFd;
 use coreloop_runtime::sys::io::{
     self as sys_io, O_NONBLOCK,
@@ -27,6 +26,10 @@ use std::os::fd::{AsRawFd, RawFd};
 #[derive(Debug)]
 pub(crate) struct Socket {
     fd: SharedFd,
+    /// Pooled reads: what arrived for a dropped read waits here for the next one.
+    reads: PooledRead,
+    /// A listener's accepts: a connection accepted for a dropped `accept()` waits here.
+    accepts: Acceptor,
 }
 
 impl Socket {
@@ -44,6 +47,8 @@ impl Socket {
     pub(crate) fn from_owned(fd: OwnedFd) -> Socket {
         Socket {
             fd: SharedFd::new(fd),
+            reads: PooledRead::new(),
+            accepts: Acceptor::new(),
         }
     }
 
@@ -59,12 +64,11 @@ impl Socket {
     /// set (it wakes this core no more); see `SharedFd::detach` for a descriptor that a
     /// dropped op still holds.
     pub(crate) fn into_std(self) -> io::Result<std::os::fd::OwnedFd> {
-        self.fd.detach().map(Into::into)
-    }
-
-    /// The descriptor, for ops started elsewhere in this crate.
-    pub(crate) fn fd(&self) -> &SharedFd {
-        &self.fd
+        let Socket { fd, reads, accepts } = self;
+        // Cancel what they keep armed first (their ops then hold the descriptor only until the
+        // kernel's last completion; `detach` hands out a duplicate if one still does).
+        drop((reads, accepts));
+        fd.detach().map(Into::into)
     }
 
     pub(crate) fn raw(&self) -> RawFd {
@@ -92,9 +96,19 @@ impl Socket {
         )?)
     }
 
+    /// Accepts a connection. Cancel-safe: a connection accepted for a dropped call waits in
+    /// the listener for the next one (on io_uring one multishot accept stays armed).
     pub(crate) async fn accept(&self) -> io::Result<(Socket, SockAddr)> {
-        let (fd, addr) = Op::new(Accept::new(&self.fd)).await?;
-        Ok((Socket::from_owned(fd), addr))
+        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    pub(crate) fn poll_accept(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<(Socket, SockAddr)>> {
+        self.accepts
+            .poll_accept(&self.fd, cx)
+            .map_ok(|(fd, addr)| (Socket::from_owned(fd), addr))
     }
 
     pub(crate) async fn connect(&self, addr: SockAddr) -> io::Result<()> {
@@ -109,6 +123,11 @@ impl Socket {
     /// Receives one datagram (a short receive never clears readiness).
     pub(crate) async fn recv_datagram<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         Op::new(Recv::new(&self.fd, buf, 0).datagram()).await
+    }
+
+    /// Reads what arrives into a buffer of the core's pool; empty at end of stream.
+    pub(crate) async fn read_pooled(&self) -> io::Result<PooledBuf> {
+        self.reads.read(&self.fd).await
     }
 
     pub(crate) async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {

@@ -46,7 +46,8 @@ pub mod testing;
 pub mod time;
 
 pub use executor::{
-    Builder, CoreInfo, JoinError, JoinHandle, Runtime, core_count, current_core, current_reactor,
-    live_tasks, op_latency, reactor_stats, spawn, spawn_blocking, spawn_on, yield_now,
+    Builder, CoreInfo, JoinError, JoinHandle, Runtime, buf_pool_stats, core_count, current_core,
+    current_reactor, live_tasks, op_latency, reactor_stats, spawn, spawn_blocking, spawn_on,
+    yield_now,
 };
-pub use reactor::{OpLatencyStats, ReactorKind, ReactorStats};
+pub use reactor::{BufPoolStats, OpLatencyStats, PooledBuf, ReactorKind, ReactorStats};

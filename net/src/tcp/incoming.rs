@@ -2,40 +2,29 @@
 
 use super::TcpStream;
 use crate::socket::Socket;
-use coreloop_runtime::op::accept::Accept;
-use coreloop_runtime::reactor::Op;
 use futures_core::Stream;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// The stream returned by [`TcpListener::incoming`](super::TcpListener::incoming): each item
-/// is one accepted connection (or the error accept gave). It never ends.
+/// is one accepted connection (or the error accept gave). It never ends. Connections accepted
+/// while no one polls it wait in the listener (see `TcpListener::accept`).
 pub struct Incoming<'a> {
     sock: &'a Socket,
-    /// The accept in progress, kept across polls.
-    op: Option<Op<Accept>>,
 }
 
 impl<'a> Incoming<'a> {
     pub(crate) fn new(sock: &'a Socket) -> Incoming<'a> {
-        Incoming { sock, op: None }
+        Incoming { sock }
     }
 }
 
 impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let sock = self.sock;
-        let op = self
-            .op
-            .get_or_insert_with(|| Op::new(Accept::new(sock.fd())));
-        let res = std::task::ready!(Pin::new(op).poll(cx));
-        self.op = None;
-        Poll::Ready(Some(
-            res.map(|(fd, _)| TcpStream::from_socket(Socket::from_owned(fd))),
-        ))
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let res = std::task::ready!(self.sock.poll_accept(cx));
+        Poll::Ready(Some(res.map(|(sock, _)| TcpStream::from_socket(sock))))
     }
 }

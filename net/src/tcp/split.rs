@@ -36,6 +36,22 @@ impl OwnedReadHalf {
         self.sock.recv(buf, 0).await
     }
 
+    /// Reads what arrives into a buffer of the core's pool and returns it; **empty at end of
+    /// stream**. The buffer is taken only when data arrives (on io_uring the kernel picks it
+    /// from a provided-buffer ring for a multishot recv), so an idle connection holds none; it
+    /// goes back to the pool when the returned [`PooledBuf`] drops, and it can be written as is
+    /// (`stream.write_all(buf)`).
+    ///
+    /// **Cancel-safe**, on both reactors: data that arrived for a read whose future was dropped
+    /// (a `timeout`, a `select`) waits in the stream for the next `read_pooled`, in order. Pool
+    /// size and buffer size are [`Builder::buf_pool`](coreloop_runtime::Builder::buf_pool)
+    /// settings; a read finding the pool empty waits for a buffer to come back.
+    ///
+    /// [`PooledBuf`]: coreloop_runtime::PooledBuf
+    pub async fn read_pooled(&self) -> io::Result<coreloop_runtime::PooledBuf> {
+        self.sock.read_pooled().await
+    }
+
     /// Reads once into the spare capacity of several buffers, in order.
     pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         self.sock.readv(bufs).await

@@ -85,6 +85,12 @@ impl UnixStream {
         self.sock.recv(buf, 0).await
     }
 
+    /// Reads what arrives into a buffer of the core's pool; empty at end of stream. Cancel-safe;
+    /// see [`TcpStream::read_pooled`](crate::TcpStream::read_pooled).
+    pub async fn read_pooled(&self) -> io::Result<coreloop_runtime::PooledBuf> {
+        self.sock.read_pooled().await
+    }
+
     /// Writes once from `buf`'s initialized bytes; may write fewer (use `write_all` to finish).
     pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         self.sock.send(buf).await

@@ -166,6 +166,12 @@ pub fn reactor_stats() -> Option<ReactorStats> {
     core::with_current(|core| core.reactor.stats()).flatten()
 }
 
+/// What the current core's buffer pool (for pooled reads) holds and has done; `None` outside
+/// a runtime or before the core's first pooled read.
+pub fn buf_pool_stats() -> Option<crate::reactor::BufPoolStats> {
+    core::with_current(|core| core.reactor.buf_pool_stats()).flatten()
+}
+
 /// The per-op latency the current core's reactor has recorded (percentiles per op kind), if
 /// it records it ([`Builder::op_latency`] or `CORELOOP_OP_LATENCY=1`).
 pub fn op_latency() -> Option<Vec<crate::reactor::OpLatencyStats>> {

@@ -3,7 +3,7 @@
 use super::core::Core;
 use super::shared::Shared;
 use crate::reactor::unpark::Unparker;
-use crate::reactor::{Choice, Reactor, ReactorKind, Settings, uring};
+use crate::reactor::{Choice, PoolSettings, Reactor, ReactorKind, Settings, uring};
 use crate::sys::sched::{self, CpuSet};
 use std::future::Future;
 use std::io;
@@ -54,6 +54,7 @@ pub struct Builder {
     shutdown_timeout: Duration,
     env_override: bool,
     op_latency: bool,
+    pool: PoolSettings,
 }
 
 impl Default for Builder {
@@ -69,6 +70,7 @@ impl Default for Builder {
             shutdown_timeout: Duration::from_secs(5),
             env_override: true,
             op_latency: false,
+            pool: PoolSettings::default(),
         }
     }
 }
@@ -145,6 +147,16 @@ impl Builder {
         self
     }
 
+    /// Each core's pool of read buffers for pooled reads (`TcpStream::read_pooled`): `buffers`
+    /// buffers of `buf_size` bytes (default 512 of 4 KiB; 1..=32,768 buffers). The pool is made
+    /// on a core's first pooled read, so a program that never reads that way pays nothing. A
+    /// pooled read returns at most `buf_size` bytes; when every buffer is taken, reads wait
+    /// for one to come back (counted in `BufPoolStats::exhausted`).
+    pub fn buf_pool(mut self, buffers: usize, buf_size: usize) -> Builder {
+        self.pool = PoolSettings { buffers, buf_size };
+        self
+    }
+
     /// Whether `CORELOOP_REACTOR` may override [`reactor`](Builder::reactor) (default true;
     /// tests that must run one reactor turn it off).
     pub fn env_override(mut self, on: bool) -> Builder {
@@ -160,6 +172,7 @@ impl Builder {
             cq_entries: self.cq_entries,
             epoll_events: self.epoll_events,
             op_latency: self.op_latency,
+            pool: self.pool,
         }
     }
 
@@ -196,6 +209,7 @@ impl Builder {
                 )));
             }
         }
+        self.pool.validate()?;
         if self.epoll_events == 0 {
             return Err(invalid("epoll_events must be at least 1".into()));
         }

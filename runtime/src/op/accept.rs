@@ -69,3 +69,51 @@ unsafe impl OpCode for Accept {
         Ok((fd, *self.addr))
     }
 }
+
+/// Accepts connections on a listening socket, many per submission (`IORING_ACCEPT_MULTISHOT`,
+/// io_uring only: the reactor runs it as a multishot op), always
+/// `SOCK_CLOEXEC | SOCK_NONBLOCK`. Each result is a new descriptor, without the peer's address
+/// (the kernel has nowhere to write one per connection: ask `getpeername`). Results that come
+/// after its owner let go are closed.
+#[derive(Debug)]
+pub struct AcceptMulti {
+    fd: SharedFd,
+}
+
+impl AcceptMulti {
+    /// Accepts on the listening socket `fd`.
+    pub fn new(fd: &SharedFd) -> AcceptMulti {
+        AcceptMulti { fd: fd.clone() }
+    }
+}
+
+// SAFETY: the entry points to no memory; the descriptor is the op's own `SharedFd`.
+unsafe impl OpCode for AcceptMulti {
+    type Output = ();
+
+    const NAME: &'static str = "accept_multi";
+
+    const YIELDS_FD: bool = true;
+
+    fn uring_entry(&mut self) -> Option<squeue::Entry> {
+        let entry = opcode::AcceptMulti::new(types::Fd(self.fd.raw()))
+            .flags((SOCK_CLOEXEC | SOCK_NONBLOCK) as i32)
+            .build();
+        Some(entry)
+    }
+
+    fn mode(&self) -> Mode<'_> {
+        Mode::Readiness {
+            fd: &self.fd,
+            interest: Interest::Readable,
+            drained_below: None,
+        }
+    }
+
+    fn call(&mut self) -> Result<usize, Errno> {
+        // Multishot ops run on io_uring only (`Multishot` refuses any other core).
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn finish(self, _: io::Result<usize>) {}
+}

@@ -12,6 +12,7 @@
 use crate::op::OpCode;
 use crate::sys::Errno;
 use slab::Slab;
+use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
@@ -44,10 +45,18 @@ pub(crate) trait Orphan {
     /// Its last completion arrived (or had arrived): release what the result left behind
     /// (`OpCode::orphaned`) and free the op. Runs outside every runtime borrow.
     fn release(self: Box<Self>, res: &Result<usize, Errno>);
+
+    /// A multishot op's result that no one will take (its owner is gone): release what it
+    /// carries (an accepted descriptor). Buffers are given back by the ledger.
+    fn undelivered(&mut self, res: &Result<usize, Errno>);
 }
 
 impl<T: OpCode> Orphan for T {
     fn release(mut self: Box<Self>, res: &Result<usize, Errno>) {
+        self.orphaned(res);
+    }
+
+    fn undelivered(&mut self, res: &Result<usize, Errno>) {
         self.orphaned(res);
     }
 }
@@ -64,7 +73,14 @@ impl<T: OpCode> Orphan for PooledOrphan<T> {
         let mut op = unsafe { Box::from_raw(self.0.as_ptr()) };
         op.orphaned(res);
     }
+
+    fn undelivered(&mut self, _: &Result<usize, Errno>) {
+        unreachable!("pool ops complete once")
+    }
 }
+
+/// One result of a multishot op: the kernel's result and the completion's flags.
+pub(crate) type Shot = (Result<usize, Errno>, u32);
 
 /// What the caller must do once its borrow of the reactor ends.
 pub(crate) type Release = (Box<dyn Orphan>, Result<usize, Errno>);
@@ -73,6 +89,18 @@ enum State {
     Waiting(Option<Waker>),
     Completed(Result<usize, Errno>),
     Orphaned(Box<dyn Orphan>),
+    /// A multishot op: many completions under one key, the last without `IORING_CQE_F_MORE`.
+    Multi(Box<Multi>),
+}
+
+/// A multishot op's state: its results not yet taken, in order.
+struct Multi {
+    results: VecDeque<Shot>,
+    waker: Option<Waker>,
+    /// The kernel sent its last completion (the last of `results`).
+    ended: bool,
+    /// The owner dropped it: results are released as they come, and the op at the end.
+    orphan: Option<Box<dyn Orphan>>,
 }
 
 /// Where an op in flight runs.
@@ -96,8 +124,17 @@ pub(crate) enum Completed {
     Wake(Option<Waker>),
     /// An orphan: release it (outside the borrow).
     Release(Release),
-    /// No such op (a duplicate or stale completion).
+    /// No such op (a duplicate or stale completion), or a multishot result its dropped owner
+    /// will never take (what it carries was released; the caller gives back its buffer).
     Unknown,
+}
+
+/// What [`InFlight::poll_multi`] found.
+pub(crate) enum MultiPoll {
+    /// The next result; `last`: the kernel ended the op, and its key is gone.
+    Ready { shot: Shot, last: bool },
+    /// Nothing yet; the waker is kept.
+    Pending,
 }
 
 /// What [`InFlight::abandon`] did with an op whose future was dropped.
@@ -156,6 +193,53 @@ impl InFlight {
         }
     }
 
+    /// A new multishot op on the ring.
+    pub(crate) fn insert_multi(&mut self, waker: &Waker) -> OpKey {
+        let key = self.insert(waker, Runs::Ring);
+        self.slab[key.slot as usize].state = State::Multi(Box::new(Multi {
+            results: VecDeque::new(),
+            waker: Some(waker.clone()),
+            ended: false,
+            orphan: None,
+        }));
+        key
+    }
+
+    /// The owner of multishot op `key` polls: its next result, or `Pending` (the waker is kept;
+    /// the one it replaces is given back to drop outside the borrow).
+    pub(crate) fn poll_multi(
+        &mut self,
+        key: OpKey,
+        cx: &mut Context<'_>,
+    ) -> (MultiPoll, Option<Waker>) {
+        let Some(Entry {
+            state: State::Multi(m),
+            ..
+        }) = self.entry(key)
+        else {
+            return (
+                MultiPoll::Ready {
+                    shot: (Err(Errno::ECANCELED), 0),
+                    last: true,
+                },
+                None,
+            );
+        };
+        let Some(shot) = m.results.pop_front() else {
+            let old = if m.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                None
+            } else {
+                m.waker.replace(cx.waker().clone())
+            };
+            return (MultiPoll::Pending, old);
+        };
+        let last = m.ended && m.results.is_empty();
+        if last {
+            self.slab.remove(key.slot as usize);
+        }
+        (MultiPoll::Ready { shot, last }, None)
+    }
+
     #[inline]
     fn entry(&mut self, key: OpKey) -> Option<&mut Entry> {
         self.slab
@@ -188,16 +272,53 @@ impl InFlight {
                 _ => unreachable!("matched Completed above"),
             },
             State::Orphaned(_) => unreachable!("a live future's op is never orphaned"),
+            State::Multi(_) => unreachable!("a single-shot op's key is never multishot"),
         }
     }
 
     /// The completion for `key` arrived.
+    ///
+    /// `flags` are the completion's (`IORING_CQE_F_MORE`: a multishot op goes on; the buffer
+    /// it picked), kept with a multishot result.
     #[inline]
-    pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>) -> Completed {
-        let Some(entry) = self.entry(key) else {
+    pub(crate) fn complete(
+        &mut self,
+        key: OpKey,
+        res: Result<usize, Errno>,
+        flags: u32,
+    ) -> Completed {
+        // The slab and the count are borrowed apart.
+        let Some(entry) = self
+            .slab
+            .get_mut(key.slot as usize)
+            .filter(|e| e.seq == key.seq)
+        else {
             return Completed::Unknown;
         };
         match &mut entry.state {
+            State::Multi(m) => {
+                if m.ended {
+                    return Completed::Unknown;
+                }
+                let more = io_uring::cqueue::more(flags);
+                m.ended = !more;
+                if m.ended {
+                    self.in_kernel -= 1;
+                }
+                if let Some(orphan) = &mut m.orphan {
+                    if more {
+                        orphan.undelivered(&res);
+                        return Completed::Unknown;
+                    }
+                    let State::Multi(m) = self.slab.remove(key.slot as usize).state else {
+                        unreachable!("matched Multi above")
+                    };
+                    let orphan = m.orphan.expect("matched Some above");
+                    return Completed::Release((orphan, res));
+                }
+                m.results.push_back((res, flags));
+                Completed::Wake(m.waker.take())
+            }
             State::Waiting(w) => {
                 let w = w.take();
                 entry.state = State::Completed(res);
@@ -230,7 +351,8 @@ impl InFlight {
                 self.slab.remove(key.slot as usize);
                 Abandoned::Release((op, res))
             }
-            _ => {
+            State::Multi(_) => unreachable!("multishot ops are abandoned by abandon_multi"),
+            State::Waiting(_) | State::Orphaned(_) => {
                 let runs = entry.runs;
                 entry.state = State::Orphaned(op);
                 Abandoned::InFlight(runs)
@@ -238,11 +360,49 @@ impl InFlight {
         }
     }
 
+    /// The owner of multishot op `key` let go of it: its untaken results are released (their
+    /// flags are returned, so the caller gives back the buffers they carry), and the op is kept
+    /// until its last completion, or handed back at once if that came.
+    pub(crate) fn abandon_multi(
+        &mut self,
+        key: OpKey,
+        mut op: Box<dyn Orphan>,
+    ) -> (Vec<u32>, Abandoned) {
+        let Some(Entry {
+            state: State::Multi(m),
+            ..
+        }) = self.entry(key)
+        else {
+            // Its last result was taken, so the kernel is done with it.
+            return (Vec::new(), Abandoned::Release((op, Err(Errno::ECANCELED))));
+        };
+        let last = if m.ended { m.results.pop_back() } else { None };
+        let mut flags = Vec::with_capacity(m.results.len() + 1);
+        for (res, f) in m.results.drain(..) {
+            op.undelivered(&res);
+            flags.push(f);
+        }
+        if let Some((res, f)) = last {
+            flags.push(f);
+            self.slab.remove(key.slot as usize);
+            return (flags, Abandoned::Release((op, res)));
+        }
+        m.orphan = Some(op);
+        (flags, Abandoned::InFlight(Runs::Ring))
+    }
+
     /// Every key in flight on the ring (for shutdown: cancel them all).
     pub(crate) fn ring_keys(&self) -> Vec<OpKey> {
         self.slab
             .iter()
-            .filter(|(_, e)| e.runs == Runs::Ring && !matches!(e.state, State::Completed(_)))
+            .filter(|(_, e)| {
+                e.runs == Runs::Ring
+                    && match &e.state {
+                        State::Completed(_) => false,
+                        State::Multi(m) => !m.ended,
+                        State::Waiting(_) | State::Orphaned(_) => true,
+                    }
+            })
             .map(|(slot, e)| OpKey {
                 slot: slot as u32,
                 seq: e.seq,
@@ -277,6 +437,11 @@ mod tests {
     struct Dropped(Arc<AtomicUsize>);
     impl Orphan for Dropped {
         fn release(self: Box<Self>, _: &Result<usize, Errno>) {}
+        fn undelivered(&mut self, res: &Result<usize, Errno>) {
+            if res.is_ok() {
+                self.0.fetch_add(100, Ordering::Relaxed);
+            }
+        }
     }
     impl Drop for Dropped {
         fn drop(&mut self) {
@@ -293,14 +458,14 @@ mod tests {
         let mut t = InFlight::new();
         let w = waker();
         let a = t.insert(&w, Runs::Ring);
-        assert!(matches!(t.complete(a, Ok(1)), Completed::Wake(Some(_))));
+        assert!(matches!(t.complete(a, Ok(1), 0), Completed::Wake(Some(_))));
         let mut cx = Context::from_waker(&w);
         assert_eq!(t.poll(a, &mut cx).0, Poll::Ready(Ok(1)));
         let b = t.insert(&w, Runs::Ring);
         assert_eq!(a.slot, b.slot, "the slot is reused");
         assert_ne!(a, b);
         // A late completion for `a` must not complete `b`.
-        assert!(matches!(t.complete(a, Ok(7)), Completed::Unknown));
+        assert!(matches!(t.complete(a, Ok(7), 0), Completed::Unknown));
         assert!(t.poll(b, &mut cx).0.is_pending());
         assert_eq!(t.in_kernel(), 1);
     }
@@ -329,7 +494,7 @@ mod tests {
         ));
         assert_eq!(drops.load(Ordering::Relaxed), 0, "kept while in flight");
         assert_eq!(t.in_kernel(), 1);
-        match t.complete(k, Err(Errno::ECANCELED)) {
+        match t.complete(k, Err(Errno::ECANCELED), 0) {
             Completed::Release((op, res)) => {
                 assert_eq!(drops.load(Ordering::Relaxed), 0, "the table never drops it");
                 op.release(&res);
@@ -345,7 +510,7 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut t = InFlight::new();
         let k = t.insert(&waker(), Runs::Pool);
-        let _ = t.complete(k, Ok(3));
+        let _ = t.complete(k, Ok(3), 0);
         assert_eq!(
             t.in_kernel(),
             0,
@@ -360,5 +525,66 @@ mod tests {
         }
         assert_eq!(drops.load(Ordering::Relaxed), 1);
         assert!(t.ring_keys().is_empty());
+    }
+
+    const MORE: u32 = 1 << 1; // IORING_CQE_F_MORE
+
+    #[test]
+    fn a_multishot_op_queues_its_results_in_order_until_the_last() {
+        let mut t = InFlight::new();
+        let w = waker();
+        let mut cx = Context::from_waker(&w);
+        let k = t.insert_multi(&w);
+        assert!(matches!(t.poll_multi(k, &mut cx).0, MultiPoll::Pending));
+        assert!(matches!(
+            t.complete(k, Ok(1), MORE),
+            Completed::Wake(Some(_))
+        ));
+        assert!(matches!(t.complete(k, Ok(2), MORE), Completed::Wake(None)));
+        assert_eq!(t.in_kernel(), 1);
+        assert!(matches!(
+            t.complete(k, Err(Errno::ENOBUFS), 0),
+            Completed::Wake(None)
+        ));
+        assert_eq!(t.in_kernel(), 0, "the kernel ended it");
+        assert_eq!(t.ring_keys(), vec![], "nothing left to cancel");
+        let mut got = Vec::new();
+        loop {
+            match t.poll_multi(k, &mut cx).0 {
+                MultiPoll::Ready { shot, last } => {
+                    got.push(shot.0);
+                    if last {
+                        break;
+                    }
+                }
+                MultiPoll::Pending => panic!("results were queued"),
+            }
+        }
+        assert_eq!(got, vec![Ok(1), Ok(2), Err(Errno::ENOBUFS)]);
+        assert!(matches!(t.complete(k, Ok(9), MORE), Completed::Unknown));
+    }
+
+    #[test]
+    fn an_abandoned_multishot_op_releases_every_result_and_then_itself() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut t = InFlight::new();
+        let k = t.insert_multi(&waker());
+        let _ = t.complete(k, Ok(5), MORE | 7 << 16);
+        let (flags, ab) = t.abandon_multi(k, Box::new(Dropped(drops.clone())));
+        assert_eq!(flags, vec![MORE | 7 << 16], "its buffer is given back");
+        assert!(matches!(ab, Abandoned::InFlight(Runs::Ring)));
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            100,
+            "the queued result was released"
+        );
+        assert!(matches!(t.complete(k, Ok(6), MORE), Completed::Unknown));
+        assert_eq!(drops.load(Ordering::Relaxed), 200, "a later one too");
+        match t.complete(k, Err(Errno::ECANCELED), 0) {
+            Completed::Release((op, res)) => op.release(&res),
+            _ => panic!("the orphan comes back with the last completion"),
+        }
+        assert_eq!(drops.load(Ordering::Relaxed), 201);
+        assert_eq!(t.in_kernel(), 0);
     }
 }

@@ -35,29 +35,39 @@
 //!
 //! Each reactor counts what it does ([`ReactorStats`]).
 
+mod acceptor;
+mod buf_pool;
 mod current;
 pub mod epoll;
 mod fallback;
 pub(crate) mod in_flight;
 mod latency;
+mod multishot;
 mod op_future;
 pub(crate) mod pool;
+mod pooled_read;
 pub(crate) mod unpark;
 pub mod uring;
 
+pub use acceptor::Acceptor;
+pub use buf_pool::{BufPoolStats, MAX_BUFFERS, PoolSettings, PooledBuf};
 pub use current::Entered;
 pub(crate) use current::with_current;
 pub use fallback::{Choice, ReactorKind, set_fallback_hook};
 pub use latency::OpLatencyStats;
+pub use multishot::{Multishot, Shot};
 pub use op_future::Op;
+pub use pooled_read::PooledRead;
 
 use crate::op::{Mode, OpCode};
 use crate::sys::Errno;
-use in_flight::{Abandoned, Completed, InFlight, OpKey, Orphan, Release, Runs};
+use buf_pool::BufPool;
+use in_flight::{Abandoned, Completed, InFlight, MultiPoll, OpKey, Orphan, Release, Runs};
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -130,6 +140,8 @@ pub struct Settings {
     pub epoll_events: usize,
     /// Whether to record per-op latency histograms (see `OpLatencyStats`).
     pub op_latency: bool,
+    /// The core's pool of read buffers (made on the first pooled read).
+    pub pool: PoolSettings,
 }
 
 // One per core, made once and never moved: boxing the larger variant would only add a
@@ -147,17 +159,53 @@ pub(crate) struct Ledger {
     pub(crate) stats: ReactorStats,
     pub(crate) wakeups: Vec<Waker>,
     pub(crate) released: Vec<Release>,
+    /// The core's read buffers, once a pooled read made them.
+    pub(crate) pool: Option<Rc<BufPool>>,
 }
 
 impl Ledger {
-    /// A completion for `key` (from the ring or the pool).
+    /// A completion for `key` (from the ring, with its flags, or the pool, with none).
     #[inline]
-    pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>) {
+    pub(crate) fn complete(&mut self, key: OpKey, res: Result<usize, Errno>, flags: u32) {
         self.stats.completions += 1;
-        match self.ops.complete(key, res) {
+        let buffer = io_uring::cqueue::buffer_select(flags);
+        if let Some(id) = buffer {
+            self.picked(id);
+        }
+        match self.ops.complete(key, res, flags) {
             Completed::Wake(Some(w)) => self.wakeups.push(w),
-            Completed::Release(r) => self.released.push(r),
-            Completed::Wake(None) | Completed::Unknown => {}
+            Completed::Wake(None) => {}
+            Completed::Release(r) => {
+                self.released.push(r);
+                if let Some(id) = buffer {
+                    self.give_back(id);
+                }
+            }
+            Completed::Unknown => {
+                if let Some(id) = buffer {
+                    self.give_back(id);
+                }
+            }
+        }
+    }
+
+    /// The kernel picked pool buffer `id` for a completion.
+    #[cold]
+    fn picked(&mut self, id: u16) {
+        match &self.pool {
+            Some(p) => p.picked_by_kernel(id),
+            None => unreachable!("the kernel picks buffers only from a registered pool"),
+        }
+    }
+
+    /// Pool buffer `id` will never reach the user: back to the pool, and the reads waiting for
+    /// one are woken (after the borrow, with the other wakers).
+    #[cold]
+    fn give_back(&mut self, id: u16) {
+        if let Some(p) = &self.pool {
+            if p.put_back(id) {
+                self.wakeups.append(&mut p.take_waiters());
+            }
         }
     }
 }
@@ -166,6 +214,10 @@ struct State {
     backend: Backend,
     ledger: Ledger,
 }
+
+/// An abandon that came while the reactor was borrowed: its key, its op, and whether it is
+/// multishot.
+type Deferred = (OpKey, Box<dyn Orphan>, bool);
 
 /// How an op's start went.
 enum Started {
@@ -191,7 +243,7 @@ pub struct Reactor {
     state: RefCell<State>,
     /// Ops abandoned while `state` was borrowed (their future dropped by code the reactor
     /// itself ran): handled at the next park.
-    deferred: RefCell<Vec<(OpKey, Box<dyn Orphan>)>>,
+    deferred: RefCell<Vec<Deferred>>,
     /// Whether `deferred` may hold something (spares a borrow per park).
     has_deferred: Cell<bool>,
     unparker: Arc<Unparker>,
@@ -199,6 +251,8 @@ pub struct Reactor {
     latency: Option<RefCell<latency::OpLatency>>,
     /// Ops the task being polled may still start (see `reset_budget`).
     budget: Cell<u32>,
+    /// How the core's buffer pool is made, on the first pooled read.
+    pool_settings: PoolSettings,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -245,6 +299,7 @@ impl Reactor {
                     stats: ReactorStats::default(),
                     wakeups: Vec::new(),
                     released: Vec::new(),
+                    pool: None,
                 },
             }),
             deferred: RefCell::new(Vec::new()),
@@ -254,6 +309,7 @@ impl Reactor {
                 .op_latency
                 .then(|| RefCell::new(latency::OpLatency::new())),
             budget: Cell::new(BUDGET_PER_POLL),
+            pool_settings: settings.pool,
             _not_send: PhantomData,
         };
         Ok((reactor, choice))
@@ -434,7 +490,7 @@ impl Reactor {
     fn abandon(&self, key: OpKey, op: Box<dyn Orphan>) {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             // Dropped by code the reactor runs (a waker's destructor): do it at the next park.
-            self.deferred.borrow_mut().push((key, op));
+            self.deferred.borrow_mut().push((key, op, false));
             self.has_deferred.set(true);
             return;
         };
@@ -455,14 +511,109 @@ impl Reactor {
         self.release_orphans();
     }
 
+    /// Arms multishot op `op` on the ring (io_uring only).
+    fn start_multi<T: OpCode>(&self, op: &mut T, cx: &mut Context<'_>) -> Result<OpKey, Errno> {
+        let mut state = self.state.borrow_mut();
+        let State { backend, ledger } = &mut *state;
+        let Backend::Uring(r) = backend else {
+            return Err(Errno::EOPNOTSUPP);
+        };
+        if let Some(e) = crate::sys::uring_op_fault() {
+            return Err(e);
+        }
+        let entry = op
+            .uring_entry()
+            .expect("a multishot op always has a ring entry");
+        #[cfg(debug_assertions)]
+        uring::assert_points_outside(&entry, op);
+        let key = ledger.ops.insert_multi(cx.waker());
+        match r.push(entry.user_data(key.to_user_data()), ledger) {
+            Ok(()) => Ok(key),
+            Err(e) => {
+                ledger.ops.remove_unsubmitted(key);
+                Err(e)
+            }
+        }
+    }
+
+    /// The owner of multishot op `key` polls for its next result.
+    fn poll_multi(&self, key: OpKey, cx: &mut Context<'_>) -> MultiPoll {
+        let (poll, old_waker) = self.state.borrow_mut().ledger.ops.poll_multi(key, cx);
+        drop(old_waker);
+        poll
+    }
+
+    /// The owner of multishot op `key` let go of it: cancel it, give back what its untaken
+    /// results carry, and keep its data until its last completion.
+    fn abandon_multi(&self, key: OpKey, op: Box<dyn Orphan>) {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            self.deferred.borrow_mut().push((key, op, true));
+            self.has_deferred.set(true);
+            return;
+        };
+        let State { backend, ledger } = &mut *state;
+        let (flags, abandoned) = ledger.ops.abandon_multi(key, op);
+        for f in flags {
+            if let Some(id) = io_uring::cqueue::buffer_select(f) {
+                ledger.give_back(id);
+            }
+        }
+        match abandoned {
+            Abandoned::Release(r) => ledger.released.push(r),
+            Abandoned::InFlight(_) => {
+                ledger.stats.abandoned += 1;
+                if let Backend::Uring(r) = backend {
+                    r.cancel(key, ledger);
+                }
+            }
+        }
+        let wakeups = std::mem::take(&mut ledger.wakeups);
+        drop(state);
+        // Reads that waited for one of the buffers given back: they are this core's tasks,
+        // woken outside the borrow.
+        for w in wakeups {
+            w.wake();
+        }
+        self.release_orphans();
+    }
+
+    /// The core's buffer pool, made on first use: a provided-buffer ring on io_uring (or a
+    /// free list, with the reason, if the kernel refuses it), a free list on epoll.
+    pub(crate) fn buf_pool(&self) -> io::Result<Rc<BufPool>> {
+        let mut state = self.state.borrow_mut();
+        if let Some(p) = &state.ledger.pool {
+            return Ok(p.clone());
+        }
+        let pool = match &state.backend {
+            Backend::Uring(r) => match BufPool::with_kernel_ring(self.pool_settings, r.ring_fd()) {
+                Ok(p) => p,
+                Err(reason) => BufPool::with_free_list(self.pool_settings, Some(reason))?,
+            },
+            Backend::Epoll(_) => BufPool::with_free_list(self.pool_settings, None)?,
+        };
+        let pool = Rc::new(pool);
+        state.ledger.pool = Some(pool.clone());
+        Ok(pool)
+    }
+
+    /// What the core's buffer pool holds and has done (`None` before the first pooled read).
+    pub fn buf_pool_stats(&self) -> Option<BufPoolStats> {
+        let state = self.state.try_borrow().ok()?;
+        state.ledger.pool.as_ref().map(|p| p.stats())
+    }
+
     fn run_deferred(&self) {
         if !self.has_deferred.replace(false) {
             return;
         }
         loop {
             let next = self.deferred.borrow_mut().pop();
-            let Some((key, op)) = next else { break };
-            self.abandon(key, op);
+            let Some((key, op, multi)) = next else { break };
+            if multi {
+                self.abandon_multi(key, op);
+            } else {
+                self.abandon(key, op);
+            }
         }
     }
 
@@ -482,7 +633,7 @@ impl Reactor {
     /// Takes the blocking pool's completions into the table.
     fn take_pool_completions(&self, ledger: &mut Ledger) {
         while let Some((key, res)) = self.unparker.pop_completion() {
-            ledger.complete(key, res);
+            ledger.complete(key, res, 0);
         }
     }
 
@@ -545,7 +696,11 @@ impl Reactor {
 
     /// Gives up on the ops still in flight without freeing their memory (shutdown timed out).
     pub(crate) fn leak_all(&self) {
-        self.state.borrow_mut().ledger.ops.leak_all();
+        let mut state = self.state.borrow_mut();
+        if let Some(p) = &state.ledger.pool {
+            p.leak();
+        }
+        state.ledger.ops.leak_all();
     }
 }
 
@@ -554,6 +709,12 @@ impl Drop for Reactor {
         // Whatever is in flight now outlives the reactor: leak it rather than free memory the
         // kernel or a pool thread may still use. (The executor waits for it first.)
         if let Ok(mut s) = self.state.try_borrow_mut() {
+            if s.ledger.ops.in_kernel() > 0 {
+                // An op it gave up on may still pick and write pool buffers.
+                if let Some(p) = &s.ledger.pool {
+                    p.leak();
+                }
+            }
             s.ledger.ops.leak_all();
         }
         self.release_orphans();

@@ -77,3 +77,64 @@ pub fn setup_gate() -> Result<(), Errno> {
         None => Ok(()),
     }
 }
+
+/// `io_uring_register`: register a ring of provided buffers (`struct io_uring_buf_reg`).
+pub const IORING_REGISTER_PBUF_RING: u32 = 22;
+/// `io_uring_register`: unregister a ring of provided buffers.
+pub const IORING_UNREGISTER_PBUF_RING: u32 = 23;
+/// `io_uring_register`: register the ring's own fd, so each enter skips the fd lookup.
+pub const IORING_REGISTER_RING_FDS: u32 = 20;
+/// `io_uring_enter`: the fd argument is an index into the registered ring fds.
+pub const IORING_ENTER_REGISTERED_RING: u32 = 1 << 4;
+
+/// `struct io_uring_buf_reg`: where a ring of provided buffers lives and its group id.
+#[repr(C)]
+#[derive(Default)]
+pub struct BufReg {
+    /// Address of the ring: `ring_entries` × 16-byte `struct io_uring_buf`, page-aligned.
+    pub ring_addr: u64,
+    /// Entries in the ring, a power of two up to 32768.
+    pub ring_entries: u32,
+    /// The buffer group id that entries name in `buf_group`.
+    pub bgid: u16,
+    /// Flags (`IOU_PBUF_RING_MMAP`, …); 0: the ring is the caller's memory.
+    pub flags: u16,
+    /// Reserved, zero.
+    pub resv: [u64; 3],
+}
+
+/// `struct io_uring_rsrc_update`: one registered ring fd.
+#[repr(C)]
+#[derive(Default)]
+pub struct RsrcUpdate {
+    /// The slot to use (`u32::MAX`: any free one; the kernel writes the chosen slot back).
+    pub offset: u32,
+    /// Reserved, zero.
+    pub resv: u32,
+    /// The fd to register.
+    pub data: u64,
+}
+
+/// `io_uring_register(2)`: `opcode` with `arg` (`nr_args` items). Goes through this layer, so a
+/// fault plan can refuse it (how tests simulate a kernel without provided buffer rings).
+///
+/// # Safety
+/// `arg` must be valid for what `opcode` reads and writes; memory it registers (a buffer ring)
+/// must stay valid until it is unregistered or the ring is closed.
+pub unsafe fn io_uring_register(
+    fd: RawFd,
+    opcode: u32,
+    arg: *mut u8,
+    nr_args: u32,
+) -> Result<usize, Errno> {
+    // SAFETY: the caller guarantees `arg`.
+    unsafe {
+        super::call::call4(
+            nr::IO_URING_REGISTER,
+            fd as usize,
+            opcode as usize,
+            arg as usize,
+            nr_args as usize,
+        )
+    }
+}

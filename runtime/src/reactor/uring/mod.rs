@@ -48,6 +48,11 @@ impl UringBackend {
         &self.setup
     }
 
+    /// The ring's descriptor (to register resources with it).
+    pub(crate) fn ring_fd(&self) -> RawFd {
+        self.ring.as_raw_fd()
+    }
+
     /// Queues an entry, submitting what is queued first if the SQ is full. Fails only if the
     /// kernel keeps refusing to take the queued entries.
     pub(crate) fn push(&mut self, entry: squeue::Entry, ledger: &mut Ledger) -> Result<(), Errno> {
@@ -189,7 +194,7 @@ impl UringBackend {
                         } else {
                             Ok(r as usize)
                         };
-                        ledger.complete(key, res);
+                        ledger.complete(key, res, cqe.flags());
                     }
                 }
             }

@@ -257,6 +257,8 @@ pub mod nr {
     pub const IO_URING_SETUP: usize = 425;
     /// `io_uring_enter(2)`.
     pub const IO_URING_ENTER: usize = 426;
+    /// `io_uring_register(2)`.
+    pub const IO_URING_REGISTER: usize = 427;
     /// `openat(2)`.
     pub const OPENAT: usize = 257;
 }
