@@ -122,4 +122,30 @@ fn the_ring_uses_the_best_flags_this_kernel_has() {
             "{setup:?} on {release}"
         );
     }
+    if (major, minor) >= (5, 18) {
+        assert!(setup.registered_ring_fd, "{setup:?} on {release}");
+    }
+}
+
+/// A registered ring fd keeps its ring until it is unregistered (or the thread exits), and a
+/// thread has 16 slots: a thread that builds runtime after runtime must not run out of them.
+#[test]
+fn runtimes_built_one_after_another_each_register_their_ring() {
+    if !coreloop_runtime::testing::should_run(ReactorKind::Uring, module_path!()) {
+        return;
+    }
+    for i in 0..40 {
+        let rt = Runtime::builder()
+            .reactor(ReactorKind::Uring)
+            .env_override(false)
+            .build()
+            .unwrap();
+        assert!(
+            rt.uring_setup().unwrap().registered_ring_fd,
+            "runtime {i} could not register its ring fd"
+        );
+        rt.block_on(async {
+            coreloop_runtime::time::sleep(std::time::Duration::from_micros(1)).await
+        });
+    }
 }

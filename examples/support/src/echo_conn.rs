@@ -6,34 +6,30 @@ use crate::shutdown::{Either, Shutdown, select};
 use coreloop::io::AsyncWriteRentExt;
 use coreloop::net::TcpStream;
 
-/// How much one read may take.
-const BUF: usize = 64 * 1024;
-
 /// Echoes everything `stream` sends until the peer closes, an error, or shutdown (when idle).
+///
+/// Reads go through the core's buffer pool (`read_pooled`): an idle connection holds no read
+/// buffer, and each buffer is written back as it came, then returns to the pool. A read given up
+/// for shutdown loses nothing (pooled reads are cancel-safe), though nothing reads after it.
 pub async fn echo(mut stream: TcpStream, shutdown: &Shutdown) {
     let _ = stream.set_nodelay(true);
-    let mut buf = Vec::with_capacity(BUF);
     let mut stop = std::pin::pin!(shutdown.wait());
     loop {
-        buf.clear();
-        let (res, back) = match select(stream.read(buf), stop.as_mut()).await {
+        let res = match select(stream.read_pooled(), stop.as_mut()).await {
             Either::Left(r) => r,
             Either::Right(()) => return,
         };
-        buf = back;
-        match res {
-            Ok(0) => {
+        let buf = match res {
+            Ok(buf) if buf.is_empty() => {
                 // The peer half-closed: all it sent is back, so close our half too.
                 let _ = stream.shutdown(std::net::Shutdown::Write).await;
                 return;
             }
-            Ok(_) => {}
+            Ok(buf) => buf,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return,
-        }
-        let (res, back) = stream.write_all(buf).await;
-        buf = back;
-        if res.is_err() {
+        };
+        if stream.write_all(buf).await.0.is_err() {
             return;
         }
     }

@@ -163,7 +163,7 @@ pub struct BufPool {
     mem: NonNull<u8>,
     mem_layout: Layout,
     buf_size: usize,
-    places: RefCell<Vec<Place>>,
+    places: Box<[Cell<Place>]>,
     ring: Option<KernelRing>,
     fallback: Option<String>,
     free_list: RefCell<Vec<u16>>,
@@ -260,7 +260,7 @@ impl BufPool {
             mem,
             mem_layout: layout,
             buf_size: s.buf_size,
-            places: RefCell::new(vec![Place::Free; s.buffers]),
+            places: (0..s.buffers).map(|_| Cell::new(Place::Free)).collect(),
             ring: None,
             fallback: None,
             free_list: RefCell::new(Vec::new()),
@@ -293,13 +293,14 @@ impl BufPool {
         self.mem.as_ptr().wrapping_add(id as usize * self.buf_size)
     }
 
+    #[inline]
     fn move_buf(&self, id: u16, from: Place, to: Place) {
-        let mut places = self.places.borrow_mut();
-        match places.get_mut(id as usize) {
-            Some(p) if *p == from => *p = to,
+        match self.places.get(id as usize) {
+            Some(p) if p.get() == from => p.set(to),
             other => panic!(
-                "coreloop: buffer pool corrupted: buffer {id} is {other:?}, expected {from:?} \
-                 (refusing to hand out memory twice)"
+                "coreloop: buffer pool corrupted: buffer {id} is {:?}, expected {from:?} \
+                 (refusing to hand out memory twice)",
+                other.map(Cell::get)
             ),
         }
     }
@@ -372,8 +373,8 @@ impl BufPool {
 
     /// What the pool holds and has done.
     pub fn stats(&self) -> BufPoolStats {
-        let places = self.places.borrow();
-        let count = |p| places.iter().filter(|&&x| x == p).count();
+        let places = &self.places;
+        let count = |p| places.iter().filter(|x| x.get() == p).count();
         BufPoolStats {
             buffers: places.len(),
             buf_size: self.buf_size,

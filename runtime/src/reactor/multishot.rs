@@ -12,7 +12,7 @@
 //! elsewhere while armed it panics; dropped elsewhere, its op is leaked.
 
 use super::in_flight::{MultiPoll, OpKey};
-use super::with_current;
+use super::{Reactor, with_current};
 use crate::op::OpCode;
 use crate::sys::Errno;
 use std::marker::PhantomData;
@@ -64,11 +64,27 @@ impl<T: OpCode> Multishot<T> {
     /// (no io_uring on this core: `EOPNOTSUPP`; a full ring the kernel keeps refusing) come as a
     /// `last` result.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Shot> {
+        match with_current(|r| self.poll_next_on(r, cx)) {
+            Some(poll) => poll,
+            None if self.armed.is_some() => off_core(),
+            None => Poll::Ready(Shot {
+                res: Err(Errno::EOPNOTSUPP),
+                flags: 0,
+                last: true,
+            }),
+        }
+    }
+
+    /// As [`poll_next`](Self::poll_next), on the current reactor `r`.
+    #[inline]
+    pub(crate) fn poll_next_on(&mut self, r: &Reactor, cx: &mut Context<'_>) -> Poll<Shot> {
         if let Some((reactor, key)) = self.armed {
-            let polled = with_current(|r| (r.id() == reactor).then(|| r.poll_multi(key, cx)));
-            return match polled {
-                Some(Some(MultiPoll::Pending)) => Poll::Pending,
-                Some(Some(MultiPoll::Ready { shot, last })) => {
+            if r.id() != reactor {
+                off_core()
+            }
+            return match r.poll_multi(key, cx) {
+                MultiPoll::Pending => Poll::Pending,
+                MultiPoll::Ready { shot, last } => {
                     if last {
                         self.armed = None;
                     }
@@ -78,37 +94,35 @@ impl<T: OpCode> Multishot<T> {
                         last,
                     })
                 }
-                _ => panic!(
-                    "coreloop: a multishot operation was polled outside the runtime core that \
-                     armed it (another thread, another runtime, or none)"
-                ),
             };
         }
         let op = self.op.as_mut().expect("a multishot op keeps its data");
-        let started = with_current(|r| (r.id(), r.start_multi(op, cx)));
-        match started {
-            Some((id, Ok(key))) => {
-                self.armed = Some((id, key));
+        match r.start_multi(op, cx) {
+            Ok(key) => {
+                self.armed = Some((r.id(), key));
                 self.arms += 1;
                 Poll::Pending
             }
-            Some((_, Err(Errno::EINTR))) => {
+            Err(Errno::EINTR) => {
                 // Nothing was submitted (an injected fault): try again on the next poll.
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
-            Some((_, Err(e))) => Poll::Ready(Shot {
+            Err(e) => Poll::Ready(Shot {
                 res: Err(e),
-                flags: 0,
-                last: true,
-            }),
-            None => Poll::Ready(Shot {
-                res: Err(Errno::EOPNOTSUPP),
                 flags: 0,
                 last: true,
             }),
         }
     }
+}
+
+#[cold]
+fn off_core() -> ! {
+    panic!(
+        "coreloop: a multishot operation was polled outside the runtime core that armed it \
+         (another thread, another runtime, or none)"
+    )
 }
 
 impl<T: OpCode> Drop for Multishot<T> {

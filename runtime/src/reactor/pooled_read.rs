@@ -22,11 +22,11 @@
 use super::buf_pool::{BUF_GROUP, BufPool, PooledBuf};
 use super::multishot::Multishot;
 use super::op_future::no_runtime_error;
-use super::{Op, with_current};
+use super::{Op, Reactor, ReactorKind, with_current};
 use crate::op::{Interest, Mode, OpCode, SharedFd};
 use crate::sys::{Errno, socket};
 use io_uring::{opcode, squeue, types};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -39,6 +39,8 @@ use std::task::{Context, Poll};
 #[derive(Debug, Default)]
 pub struct PooledRead {
     state: RefCell<ReadState>,
+    /// The pool of the reactor that first read (its id, so another reactor's is never used).
+    pool: OnceCell<(u64, Rc<BufPool>)>,
 }
 
 #[derive(Default)]
@@ -70,43 +72,43 @@ impl PooledRead {
                 "coreloop: a pooled read was polled from inside another on the same stream",
             )));
         };
-        let pool = with_current(|r| {
+        // One look-up of the core's reactor for the whole poll.
+        with_current(|r| {
             if !r.spend_budget() {
-                return None;
+                return r.budget_yield(cx);
             }
-            Some(
-                r.buf_pool()
-                    .map(|p| (p, r.kind() == super::ReactorKind::Uring)),
-            )
-        });
-        let (pool, uring) = match pool {
-            None => return Poll::Ready(Err(no_runtime_error())),
-            Some(None) => return with_current(|r| r.budget_yield(cx)).unwrap_or(Poll::Pending),
-            Some(Some(Err(e))) => return Poll::Ready(Err(e)),
-            Some(Some(Ok(p))) => p,
+            self.poll_on(r, &mut state, fd, cx)
+        })
+        .unwrap_or_else(|| Poll::Ready(Err(no_runtime_error())))
+    }
+
+    #[inline]
+    fn poll_on(
+        &self,
+        r: &Reactor,
+        state: &mut ReadState,
+        fd: &SharedFd,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<PooledBuf>> {
+        let other;
+        let pool = match self.pool.get() {
+            Some((id, p)) if *id == r.id() => p,
+            cached => match r.buf_pool() {
+                // Kept for the next polls, unless it is a later runtime's on this thread (a
+                // stream that outlived the runtime it was first read on): never cached then.
+                Ok(p) if cached.is_none() => &self.pool.get_or_init(|| (r.id(), p)).1,
+                Ok(p) => {
+                    other = p;
+                    &other
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            },
         };
         loop {
-            match &mut *state {
-                ReadState::Idle => {
-                    if !pool.has_free() && pool.wait_for_buffer(cx.waker()) {
-                        return Poll::Pending;
-                    }
-                    *state = if pool.kernel_ring() {
-                        ReadState::Multi(Multishot::new(RecvMulti { fd: fd.clone() }))
-                    } else {
-                        // On io_uring the kernel writes the buffer while the recv is in flight,
-                        // so it is taken now; on epoll, right before the recv.
-                        let id = if uring { pool.take() } else { None };
-                        ReadState::Single(Op::new(RecvPooled {
-                            fd: fd.clone(),
-                            pool: pool.clone(),
-                            id,
-                        }))
-                    };
-                }
+            match state {
                 ReadState::Multi(m) => {
                     let armed_before = m.arms();
-                    let shot = match m.poll_next(cx) {
+                    let shot = match m.poll_next_on(r, cx) {
                         Poll::Pending => {
                             if m.arms() > 1 && m.arms() > armed_before {
                                 pool.count_rearm();
@@ -115,11 +117,10 @@ impl PooledRead {
                         }
                         Poll::Ready(shot) => shot,
                     };
-                    let buffer = io_uring::cqueue::buffer_select(shot.flags);
                     match shot.res {
                         Ok(n) => {
-                            if let Some(id) = buffer {
-                                return Poll::Ready(Ok(PooledBuf::filled(&pool, id, n)));
+                            if let Some(id) = io_uring::cqueue::buffer_select(shot.flags) {
+                                return Poll::Ready(Ok(PooledBuf::filled(pool, id, n)));
                             }
                             if n == 0 {
                                 return Poll::Ready(Ok(PooledBuf::eof()));
@@ -153,6 +154,24 @@ impl PooledRead {
                         }
                     }
                 },
+                ReadState::Idle => {
+                    if !pool.has_free() && pool.wait_for_buffer(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                    *state = if pool.kernel_ring() {
+                        ReadState::Multi(Multishot::new(RecvMulti { fd: fd.clone() }))
+                    } else {
+                        // On io_uring the kernel writes the buffer while the recv is in flight,
+                        // so it is taken now; on epoll, right before the recv.
+                        let uring = r.kind() == ReactorKind::Uring;
+                        let id = if uring { pool.take() } else { None };
+                        ReadState::Single(Op::new(RecvPooled {
+                            fd: fd.clone(),
+                            pool: pool.clone(),
+                            id,
+                        }))
+                    };
+                }
             }
         }
     }

@@ -84,6 +84,8 @@ pub const IORING_REGISTER_PBUF_RING: u32 = 22;
 pub const IORING_UNREGISTER_PBUF_RING: u32 = 23;
 /// `io_uring_register`: register the ring's own fd, so each enter skips the fd lookup.
 pub const IORING_REGISTER_RING_FDS: u32 = 20;
+/// `io_uring_register`: unregister registered ring fds.
+pub const IORING_UNREGISTER_RING_FDS: u32 = 21;
 /// `io_uring_enter`: the fd argument is an index into the registered ring fds.
 pub const IORING_ENTER_REGISTERED_RING: u32 = 1 << 4;
 

@@ -35,6 +35,10 @@ const UNPARK_KEY: u64 = u64::MAX;
 const CANCEL_KEY: u64 = u64::MAX - 1;
 
 pub(crate) struct UringBackend {
+    /// What `io_uring_enter` names the ring by: its index among the registered ring fds, or its
+    /// fd if it could not be registered (`enter_flags` says which).
+    enter_fd: RawFd,
+    enter_flags: u32,
     ring: IoUring,
     setup: Setup,
     unpark_fd: RawFd,
@@ -46,6 +50,31 @@ pub(crate) struct UringBackend {
 impl UringBackend {
     pub(crate) fn setup(&self) -> &Setup {
         &self.setup
+    }
+
+    /// Registers the ring's fd with itself (`IORING_REGISTER_RING_FDS`), so each enter skips
+    /// the fd table look-up; a kernel that refuses (before 5.18) keeps the plain fd.
+    pub(crate) fn register_ring_fd(&mut self) {
+        let mut update = sys_uring::RsrcUpdate {
+            offset: u32::MAX,
+            resv: 0,
+            data: self.ring.as_raw_fd() as u64,
+        };
+        // SAFETY: `update` is a valid io_uring_rsrc_update, read and written back by the kernel
+        // during the call only.
+        let res = unsafe {
+            sys_uring::io_uring_register(
+                self.ring.as_raw_fd(),
+                sys_uring::IORING_REGISTER_RING_FDS,
+                (&mut update as *mut sys_uring::RsrcUpdate).cast(),
+                1,
+            )
+        };
+        if res == Ok(1) {
+            self.enter_fd = update.offset as RawFd;
+            self.enter_flags = sys_uring::IORING_ENTER_REGISTERED_RING;
+            self.setup.registered_ring_fd = true;
+        }
     }
 
     /// The ring's descriptor (to register resources with it).
@@ -151,13 +180,13 @@ impl UringBackend {
             }
             _ => (std::ptr::null(), 0, 0),
         };
-        let flags = sys_uring::IORING_ENTER_GETEVENTS | ext;
+        let flags = sys_uring::IORING_ENTER_GETEVENTS | ext | self.enter_flags;
         ledger.stats.reactor_syscalls += 1;
         // SAFETY: every queued entry points to memory kept alive until its completion (see
         // `push`); `arg` and `ts` live on this stack frame across the call.
         let res = unsafe {
             sys_uring::io_uring_enter(
-                self.ring.as_raw_fd(),
+                self.enter_fd,
                 to_submit,
                 min_complete,
                 flags,
@@ -211,10 +240,10 @@ impl UringBackend {
             // SAFETY: submits nothing and passes no argument.
             let _ = unsafe {
                 sys_uring::io_uring_enter(
-                    self.ring.as_raw_fd(),
+                    self.enter_fd,
                     0,
                     0,
-                    sys_uring::IORING_ENTER_GETEVENTS,
+                    sys_uring::IORING_ENTER_GETEVENTS | self.enter_flags,
                     std::ptr::null(),
                     0,
                 )
@@ -225,6 +254,29 @@ impl UringBackend {
 
 impl Drop for UringBackend {
     fn drop(&mut self) {
+        self.cancel_unpark();
+        if self.enter_flags & sys_uring::IORING_ENTER_REGISTERED_RING != 0 {
+            // A registered ring fd holds the ring until the thread exits: let go of it now, so
+            // a thread that builds runtime after runtime does not keep their rings.
+            let mut update = sys_uring::RsrcUpdate {
+                offset: self.enter_fd as u32,
+                ..Default::default()
+            };
+            // SAFETY: a valid io_uring_rsrc_update, used by the kernel during the call only.
+            let _ = unsafe {
+                sys_uring::io_uring_register(
+                    self.ring.as_raw_fd(),
+                    sys_uring::IORING_UNREGISTER_RING_FDS,
+                    (&mut update as *mut sys_uring::RsrcUpdate).cast(),
+                    1,
+                )
+            };
+        }
+    }
+}
+
+impl UringBackend {
+    fn cancel_unpark(&mut self) {
         if !self.unpark_armed {
             return;
         }
@@ -240,10 +292,10 @@ impl Drop for UringBackend {
                 // op that the executor waited for or leaked.
                 let _ = unsafe {
                     sys_uring::io_uring_enter(
-                        self.ring.as_raw_fd(),
+                        self.enter_fd,
                         self.ring.submission().len() as u32,
                         0,
-                        sys_uring::IORING_ENTER_GETEVENTS,
+                        sys_uring::IORING_ENTER_GETEVENTS | self.enter_flags,
                         std::ptr::null(),
                         0,
                     )

@@ -4,6 +4,7 @@ use super::UringBackend;
 use crate::sys::Errno;
 use crate::sys::uring::setup_gate;
 use io_uring::{IoUring, Probe, opcode};
+use std::os::fd::AsRawFd;
 use std::os::fd::RawFd;
 
 /// What the ring was set up with.
@@ -26,6 +27,9 @@ pub struct Setup {
     /// `IORING_FEAT_NODROP`: the kernel keeps completions that overflow the CQ instead of dropping
     /// them.
     pub nodrop: bool,
+    /// `IORING_REGISTER_RING_FDS`: the ring's own fd is registered, so each `io_uring_enter`
+    /// names it by index and skips the fd table look-up (Linux 5.18+).
+    pub registered_ring_fd: bool,
 }
 
 /// Why the kernel refused io_uring, in words a user can act on.
@@ -193,14 +197,19 @@ pub(crate) fn build(
             coop_taskrun,
             submit_all,
             nodrop: params.is_feature_nodrop(),
+            registered_ring_fd: false,
         };
-        return Ok(UringBackend {
+        let mut backend = UringBackend {
+            enter_fd: ring.as_raw_fd(),
+            enter_flags: 0,
             ring,
             setup,
             unpark_fd,
             unpark_buf: Box::new(0),
             unpark_armed: false,
-        });
+        };
+        backend.register_ring_fd();
+        return Ok(backend);
     }
     Err(Refusal::from_errno(last.unwrap_or(Errno::EINVAL)))
 }
