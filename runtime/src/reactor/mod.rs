@@ -388,6 +388,12 @@ impl Reactor {
         true
     }
 
+    /// Whether the task being polled has spent its op budget (and was made to yield).
+    #[inline]
+    pub(crate) fn budget_spent(&self) -> bool {
+        self.budget.get() == 0
+    }
+
     /// The budget is spent: count it, wake the task so it runs again after the others.
     #[cold]
     pub(crate) fn budget_yield<O>(&self, cx: &mut Context<'_>) -> Poll<O> {

@@ -92,6 +92,13 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.deadline {
+            // A task that spent its op budget yields here too (as tokio's timers do): else a
+            // loop of `timeout`s whose op was refused for the budget would never give the core
+            // back, and the op never run.
+            if crate::reactor::with_current(|r| r.budget_spent()).unwrap_or(false) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             self.cancel();
             return Poll::Ready(());
         }
