@@ -82,6 +82,7 @@ fn read_until_cut(c: &mut TcpStream) -> String {
             Ok(0) => break,
             Ok(n) => out.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => panic!("the connection was not cut: {e}"),
         }
     }
@@ -152,7 +153,11 @@ fn get_ok(c: &mut TcpStream) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.ends_with(b"Hello, World!") {
-        let n = c.read(&mut chunk).expect("an answer");
+        let n = match c.read(&mut chunk) {
+            // std's read reports a signal that interrupted it; a client reads again.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => r.expect("an answer"),
+        };
         assert!(n > 0, "closed instead of answering");
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -177,7 +182,10 @@ fn echo_1mib(c: &mut TcpStream) {
     let mut head_done = false;
     let mut head = Vec::new();
     while got < want {
-        let n = c.read(&mut chunk).expect("the echo");
+        let n = match c.read(&mut chunk) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => r.expect("the echo"),
+        };
         assert!(n > 0, "closed during the echo");
         if head_done {
             got += n;

@@ -26,8 +26,11 @@
 //!
 //! Where this departs from the project's design map: the descriptor type (`SharedFd`) lives
 //! with the ops, since the ops' contract is what needs it; `io` is its own module beside
-//! `buf`, since `net` and `fs` share its loops; and the per-core buffer pool of provided
-//! buffers is not built yet.
+//! `buf`, since `net` and `fs` share its loops; and the per-core buffer pool (provided
+//! buffers) lives in the reactor, not in `buf`, since it is registered with the core's ring,
+//! its buffers are handed out by ring completions, and the ledger gives back the buffers of
+//! results no one takes (`reactor::PooledBuf`, `reactor::PooledRead`; see the io module for
+//! which reads are cancel-safe).
 //!
 //! [`sys`] and [`op`] are for `coreloop-net`, `coreloop-fs` and power users: they are not a
 //! stable API.

@@ -11,6 +11,27 @@
 //! once, here, and serve every stream on both reactors. [`BufReader`] (with `read_line`,
 //! `read_until` and a [`Lines`] stream) and [`BufWriter`] (flushed on demand) put an owned
 //! buffer in front of any reader or writer.
+//!
+//! # Cancel safety
+//!
+//! What happens when the future of a read or write is dropped before it resolves (a
+//! `timeout`, a `select`, a task dropped), per API. "Safe" means nothing is lost and nothing is
+//! done twice: calling again picks up where things stand.
+//!
+//! | API | io_uring | epoll |
+//! |---|---|---|
+//! | `read_pooled` (TCP, Unix streams) | **safe**: what arrived waits in the stream for the next call | **safe** |
+//! | `accept` / `incoming` (listeners) | **safe**: a connection accepted for a dropped call waits in the listener | **safe** |
+//! | `read`, `readv`, `peek`, `recv_from` (owned buffers) | **not safe**: the kernel may already have moved bytes into the dropped op's buffer; they are dropped with it | safe: nothing is read between polls |
+//! | `write`, `writev`, `send_to` | **not safe**: the bytes may have been sent; the count is lost | safe: nothing is written between polls |
+//! | `read_exact`, `write_all`, `write_all_vectored`, `BufReader`, `BufWriter` | **not safe** on either reactor: earlier pieces were transferred; how many is lost | not safe |
+//! | file reads and writes (`coreloop-fs`) | **not safe**: the op runs to its end (on the ring or the blocking pool); its result is lost | not safe |
+//! | `connect` | not safe: the connection may be made; drop the socket | not safe |
+//! | `sleep`, `timeout`, `Interval::tick` | safe | safe |
+//!
+//! Whatever is dropped, memory and descriptors stay sound: an op's buffer and descriptor live
+//! until the kernel's last completion, on both reactors. To read under a timeout or in a
+//! `select` loop without losing data, use `read_pooled`.
 
 use crate::buf::{IoBuf, IoBufMut, Slice};
 use std::future::Future;
