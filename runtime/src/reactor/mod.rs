@@ -59,7 +59,7 @@ pub use multishot::{Multishot, Shot};
 pub use op_future::Op;
 pub use pooled_read::PooledRead;
 
-use crate::op::{Mode, OpCode};
+use crate::op::{Mode, OpCode, SharedFd};
 use crate::sys::Errno;
 use buf_pool::BufPool;
 use in_flight::{Abandoned, Completed, InFlight, MultiPoll, OpKey, Orphan, Release, Runs};
@@ -458,6 +458,37 @@ impl Reactor {
                 }
                 Mode::Blocking => Started::ToPool,
             },
+        }
+    }
+
+    /// The readiness path without an op (epoll only): tries `call` while `fd` is ready for
+    /// `interest`, else keeps the waker until the next edge. For readers whose state outlives
+    /// one call (pooled reads), which need no op to own anything between polls.
+    #[inline]
+    pub(crate) fn poll_ready_call(
+        &self,
+        fd: &SharedFd,
+        interest: crate::op::Interest,
+        drained_below: Option<usize>,
+        call: impl FnMut() -> Result<usize, Errno>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, Errno>> {
+        let mut state = self.state.borrow_mut();
+        let State { backend, ledger } = &mut *state;
+        let Backend::Epoll(r) = backend else {
+            return Poll::Ready(Err(Errno::EOPNOTSUPP));
+        };
+        if let Err(e) = r.register(fd, &mut ledger.stats) {
+            return Poll::Ready(Err(e));
+        }
+        let at = epoll::Attempt {
+            fd: fd.raw(),
+            interest,
+            drained_below,
+        };
+        match r.attempt(at, call, cx, &mut ledger.stats) {
+            Some(res) => Poll::Ready(res),
+            None => Poll::Pending,
         }
     }
 

@@ -104,6 +104,9 @@ impl PooledRead {
                 Err(e) => return Poll::Ready(Err(e)),
             },
         };
+        if r.kind() == ReactorKind::Epoll {
+            return poll_after_readiness(r, pool, fd, cx);
+        }
         loop {
             match state {
                 ReadState::Multi(m) => {
@@ -161,14 +164,12 @@ impl PooledRead {
                     *state = if pool.kernel_ring() {
                         ReadState::Multi(Multishot::new(RecvMulti { fd: fd.clone() }))
                     } else {
-                        // On io_uring the kernel writes the buffer while the recv is in flight,
-                        // so it is taken now; on epoll, right before the recv.
-                        let uring = r.kind() == ReactorKind::Uring;
-                        let id = if uring { pool.take() } else { None };
+                        // The kernel writes the buffer while the recv is in flight: it is taken
+                        // now, and kept by the op (in this state) until it completes.
                         ReadState::Single(Op::new(RecvPooled {
                             fd: fd.clone(),
                             pool: pool.clone(),
-                            id,
+                            id: pool.take(),
                         }))
                     };
                 }
@@ -185,6 +186,56 @@ impl std::fmt::Debug for ReadState {
             ReadState::Single(_) => "Single",
         })
     }
+}
+
+/// Epoll: once `fd` is readable, a recv into a buffer taken right before it (given back at once
+/// if nothing came), so an idle stream holds none; nothing is in flight between polls, so a
+/// dropped read loses nothing.
+#[inline]
+fn poll_after_readiness(
+    r: &Reactor,
+    pool: &Rc<BufPool>,
+    fd: &SharedFd,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<PooledBuf>> {
+    let size = pool.buf_size();
+    for _ in 0..8 {
+        let mut filled = None;
+        let call = || {
+            let id = pool.take().ok_or(Errno::ENOBUFS)?;
+            // SAFETY: buffer `id` was just taken (by this call alone) and holds `size` bytes.
+            let res = unsafe { socket::recv_raw(fd.raw(), pool.buf_ptr(id), size, 0) };
+            match res {
+                Ok(n) if n > 0 => filled = Some(id),
+                _ => {
+                    // Nothing came: straight back. No read waits for a buffer (they wait only
+                    // while none is free, and this one was), so no one needs waking.
+                    let waiting = pool.put_back(id);
+                    debug_assert!(!waiting);
+                }
+            }
+            res
+        };
+        return match r.poll_ready_call(fd, Interest::Readable, Some(size), call, cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(n)) => Poll::Ready(Ok(match filled {
+                Some(id) => PooledBuf::filled(pool, id, n),
+                None => PooledBuf::eof(),
+            })),
+            // Nothing happened: make it again (a few times, then let the task yield).
+            Poll::Ready(Err(Errno::EINTR)) => continue,
+            Poll::Ready(Err(Errno::ENOBUFS)) => {
+                if pool.wait_for_buffer(cx.waker()) {
+                    Poll::Pending
+                } else {
+                    continue;
+                }
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e.into())),
+        };
+    }
+    cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
 /// A multishot recv with buffer select from the core's pool (io_uring only).
@@ -220,8 +271,8 @@ unsafe impl OpCode for RecvMulti {
     fn finish(self, _: io::Result<usize>) {}
 }
 
-/// One recv into a pool buffer: taken before submission on io_uring, right before the recv on
-/// epoll (so an idle stream holds none). The buffer goes back unless data arrived.
+/// One recv into a pool buffer taken before submission (io_uring without a provided-buffer
+/// ring). The buffer goes back unless data arrived.
 #[derive(Debug)]
 struct RecvPooled {
     fd: SharedFd,
