@@ -370,14 +370,15 @@ fn main() -> io::Result<()> {
     let bufs: u16 = args.get("--bufs", 4096);
     let size: usize = args.get("--buf-size", 4096);
     raise_fd_limit();
+    // The ring and the pool first: once the port accepts, the memory baseline is taken.
+    let ring = ring()?;
+    let pool = Pool::new(&ring, bufs, size)?;
     let listener = TcpListener::bind(addr)?;
     // Listen again with the backlog coreloop and tokio use, not std's 128.
     // SAFETY: listen takes no pointers.
     if unsafe { libc::listen(listener.as_raw_fd(), libc::SOMAXCONN) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    let ring = ring()?;
-    let pool = Pool::new(&ring, bufs, size)?;
     println!(
         "listening on {} (floor: reactor uring, no runtime, {bufs} x {size} B provided buffers)",
         listener.local_addr()?
