@@ -5,6 +5,9 @@ use super::spec::{Case, Group, LoadKind, REACTORS, ServerSpec};
 use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 
+/// Descriptors a load or a server needs beyond one per connection (listener, ring, stdio, …).
+const FD_SLACK: u64 = 64;
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "coreloop-bench",
@@ -189,6 +192,13 @@ impl Cli {
                     "--{flag}: 0 is not allowed (every value must be at least 1)"
                 ));
             }
+        }
+        let most = self.conns.iter().copied().max().unwrap_or(0) as u64;
+        let hard = super::procfs::fd_limit_hard();
+        if most + FD_SLACK > hard {
+            return Err(format!(
+                "--conns {most}: the load and the server each need a descriptor per connection, but RLIMIT_NOFILE's hard limit is {hard} here (raise it: ulimit -Hn, or LimitNOFILE=)"
+            ));
         }
         if let Some(a) = self.active {
             let fewest = self.conns.iter().copied().min().unwrap_or(0);
