@@ -215,7 +215,9 @@ async fn drive(
                     return result(&shared, 0.0, 0);
                 }
                 Err(_) => {
-                    let m = format!("not every connection answered its first request within {WARM_UP_LIMIT:?}");
+                    let m = format!(
+                        "not every connection answered its first request within {WARM_UP_LIMIT:?}"
+                    );
                     shared.fail(FailKind::Closed, m);
                     return result(&shared, 0.0, 0);
                 }

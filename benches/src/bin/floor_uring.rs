@@ -19,6 +19,7 @@
 //! The pool is touched at start, so growth in resident memory is per-connection state only.
 
 use coreloop_benches::args::Args;
+use coreloop_benches::bench::procfs;
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener};
@@ -339,21 +340,6 @@ fn set_nodelay(fd: RawFd) {
     };
 }
 
-/// Raises the soft descriptor limit to the hard one (10,000 connections need it).
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid rlimit for the kernel to write, then to read.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-}
-
 /// A ring with the set-up flags that fit one thread (single issuer, deferred task run),
 /// or a plain one on a kernel without them.
 fn ring() -> io::Result<IoUring> {
@@ -369,7 +355,8 @@ fn main() -> io::Result<()> {
     let addr: SocketAddr = args.get("--addr", "127.0.0.1:8080".parse().expect("a valid default"));
     let bufs: u16 = args.get("--bufs", 4096);
     let size: usize = args.get("--buf-size", 4096);
-    raise_fd_limit();
+    // 10,000 connections need more descriptors than the usual soft limit.
+    procfs::raise_fd_limit();
     // The ring and the pool first: once the port accepts, the memory baseline is taken.
     let ring = ring()?;
     let pool = Pool::new(&ring, bufs, size)?;
