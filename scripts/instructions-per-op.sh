@@ -66,6 +66,8 @@ one() {
     callgrind_control -i off "$vpid" >/dev/null 2>&1
     kill -TERM "$vpid"
     for _ in $(seq 100); do kill -0 "$vpid" 2>/dev/null || break; sleep 0.1; done
+    # A server that ignores SIGTERM under valgrind is not left behind.
+    kill -0 "$vpid" 2>/dev/null && kill -KILL "$vpid"
     ir=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$cg.1" | head -n1)
     if [ -n "${KEEP:-}" ]; then
         mkdir -p "$KEEP"
