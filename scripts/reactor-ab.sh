@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # reactor-ab: the example servers on coreloop-uring and coreloop-epoll against their tokio
 # twins (current_thread and multi_thread), echo, HTTP and hyper, server pinned to CPU 0 and load to
-# CPU 1, interleaved rounds, one table and an HTML report. A preset of coreloop-bench
-# (benches/src/bench/preset.rs): any coreloop-bench flag given here overrides the defaults.
+# CPU 1, interleaved rounds, one table and an HTML report. The echo cases also run floor-uring
+# (benches/src/bin/floor_uring.rs: io_uring by hand, no runtime), and one echo case holds 10,000
+# connections of which 50 carry the load (RSS KiB/conn is the column to read there). A preset
+# of coreloop-bench (benches/src/bench/preset.rs): any coreloop-bench flag given here overrides
+# the defaults.
 #
 #   scripts/reactor-ab.sh                        # 2 s runs, 3 rounds, perf syscall counts if perf works
 #   scripts/reactor-ab.sh --secs 1 --rounds 1    # a quick look
 #
-# Builds the release binaries first; takes under 5 minutes on 2 vCPUs once built.
+#   scripts/reactor-ab.sh --secs 0.5 --rounds 1 --perf off   # a smoke run: does every row work?
+#
+# Builds the release binaries first; takes under 10 minutes on 2 vCPUs once built. The
+# 10,000-connection case needs RLIMIT_NOFILE of 20,000 or more (hard limit; the tool raises
+# the soft one for itself and the servers it starts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +24,8 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 cargo build --release --examples -p coreloop
-cargo build --release -p coreloop-benches --bin coreloop-bench --bin tokio_echo --bin tokio_http --bin tokio_hyper
+cargo build --release -p coreloop-benches --bin coreloop-bench --bin tokio_echo --bin tokio_http --bin tokio_hyper \
+    --bin floor_uring
 target_dir="${CARGO_TARGET_DIR:-target}"
 report="$target_dir/reactor-ab.html"
 

@@ -137,3 +137,35 @@ fn preset_and_server_together_are_refused() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn more_active_than_connections_is_refused() {
+    refuse(
+        &["--server", OK, "--conns", "100,20", "--active", "50"],
+        "--active 50: must be between 1 and the fewest --conns (20)",
+    );
+}
+
+#[test]
+fn more_connections_than_descriptors_is_refused() {
+    refuse(
+        &["--server", OK, "--conns", "100000000"],
+        "RLIMIT_NOFILE's hard limit",
+    );
+}
+
+#[test]
+fn a_sweep_in_load_only_mode_is_refused() {
+    refuse(
+        &["--load-only", "127.0.0.1:9", "--conns", "10,100"],
+        "--load-only runs one case",
+    );
+}
+
+#[test]
+fn load_only_with_a_server_is_refused() {
+    refuse(
+        &["--load-only", "127.0.0.1:9", "--server", OK],
+        "cannot be used with",
+    );
+}

@@ -71,6 +71,7 @@ fn fixed_rate_holds_within_two_percent() {
         depth: 1,
         rate: Some(rate),
         secs: 2.0,
+        active: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let r = load::run(srv.addr, &case, None, tx);

@@ -51,6 +51,7 @@ fn a_report_round_trips_through_json() {
         depth: 1,
         rate: Some(50_000),
         secs: 3.0,
+        active: None,
     };
     let report = Report {
         command_line: vec!["coreloop-bench".into(), "--rate".into(), "50000".into()],

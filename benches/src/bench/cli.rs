@@ -5,6 +5,9 @@ use super::spec::{Case, Group, LoadKind, REACTORS, ServerSpec};
 use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 
+/// Descriptors a load or a server needs beyond one per connection (listener, ring, stdio, …).
+const FD_SLACK: u64 = 64;
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "coreloop-bench",
@@ -57,6 +60,17 @@ pub struct Cli {
         value_name = "OPS_PER_SEC"
     )]
     pub rates: Vec<u64>,
+
+    /// Mostly idle connections: every connection is answered once before the window, then
+    /// only N of them carry the load (the rest stay open and silent). At most every --conns.
+    #[arg(long, value_name = "N")]
+    pub active: Option<usize>,
+
+    /// Run only the load against a server already listening at ADDR (no server started, no
+    /// server figures) and print one `result ops=… secs=…` line; one case only. For scripts
+    /// that measure the server their own way (scripts/instructions-per-op.sh).
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["servers", "preset"])]
+    pub load_only: Option<std::net::SocketAddr>,
 
     /// Seconds of load per run.
     #[arg(long, default_value_t = 3.0)]
@@ -179,6 +193,21 @@ impl Cli {
                 ));
             }
         }
+        let most = self.conns.iter().copied().max().unwrap_or(0) as u64;
+        let hard = super::procfs::fd_limit_hard();
+        if most + FD_SLACK > hard {
+            return Err(format!(
+                "--conns {most}: the load and the server each need a descriptor per connection, but RLIMIT_NOFILE's hard limit is {hard} here (raise it: ulimit -Hn, or LimitNOFILE=)"
+            ));
+        }
+        if let Some(a) = self.active {
+            let fewest = self.conns.iter().copied().min().unwrap_or(0);
+            if a == 0 || a > fewest {
+                return Err(format!(
+                    "--active {a}: must be between 1 and the fewest --conns ({fewest})"
+                ));
+            }
+        }
         if self.rates.contains(&0) {
             return Err("--rate 0: a fixed rate must be at least 1 op/s (leave --rate out for max throughput)".into());
         }
@@ -217,6 +246,17 @@ impl Cli {
 
         let mut groups = match self.preset {
             Some(Preset::ReactorAb) => super::preset::reactor_ab(self)?,
+            None if self.load_only.is_some() => {
+                let cases = self.cases(self.load);
+                if cases.len() > 1 {
+                    return Err("--load-only runs one case: give one value each to --conns, --sizes, --pipeline and --rate".into());
+                }
+                vec![Group {
+                    baseline: String::new(),
+                    variants: vec![],
+                    cases,
+                }]
+            }
             None => {
                 if self.servers.is_empty() {
                     return Err("no server: give at least one --server NAME=COMMAND (or --preset reactor-ab)".into());
@@ -292,6 +332,7 @@ impl Cli {
                         depth,
                         rate,
                         secs: self.secs,
+                        active: self.active,
                     });
                 }
             }

@@ -31,6 +31,10 @@ use super::spec::{Case, LoadKind};
 
 /// How long answers still in flight are waited for after the window.
 const GRACE: Duration = Duration::from_secs(1);
+/// Connects in flight at once while the load opens its connections.
+const CONNECTS_IN_FLIGHT: usize = 256;
+/// How long every connection's first answer may take in a mostly idle case.
+const WARM_UP_LIMIT: Duration = Duration::from_secs(10);
 /// The pacer's step: short enough that a step's burst is a few requests at the rates a
 /// core serves, long enough that a sleeping thread keeps it (its timer slack is set to 1 µs).
 const TICK: Duration = Duration::from_micros(250);
@@ -181,22 +185,46 @@ async fn drive(
         failed_conns: shared.failed_conns.get(),
     };
 
-    // Connect everyone first, so that the window holds requests only.
+    // Connect everyone first, so that the window holds requests only; a few hundred at a
+    // time, so that 10,000 connections do not overflow the server's accept queue.
     let mut connecting = tokio::task::JoinSet::new();
+    let mut streams: Vec<Option<TcpStream>> = (0..case.conns).map(|_| None).collect();
     for i in 0..case.conns {
+        if connecting.len() >= CONNECTS_IN_FLIGHT {
+            store(&mut streams, connecting.join_next().await, &shared, addr);
+        }
         connecting.spawn_local(async move { (i, connect(addr).await) });
     }
-    let mut streams: Vec<Option<TcpStream>> = (0..case.conns).map(|_| None).collect();
     while let Some(r) = connecting.join_next().await {
-        match r.expect("connect task") {
-            (i, Ok(s)) => streams[i] = Some(s),
-            (_, Err(e)) => shared.fail(FailKind::Connect, format!("connecting to {addr}: {e}")),
-        }
+        store(&mut streams, Some(r), &shared, addr);
     }
     if shared.failure.borrow().is_some() {
         return result(&shared, 0.0, 0);
     }
-    let streams: Vec<TcpStream> = streams.into_iter().flatten().collect();
+    let mut streams: Vec<TcpStream> = streams.into_iter().flatten().collect();
+    // Mostly idle: every connection is answered once, then only the active ones go on; the
+    // idle ones stay open (and silent) until the load ends.
+    let _idle = match case.active {
+        None => vec![],
+        Some(active) => {
+            let warm = tokio::time::timeout(WARM_UP_LIMIT, warm_up(streams, &case)).await;
+            streams = match warm {
+                Ok(Ok(s)) => s,
+                Ok(Err((k, m))) => {
+                    shared.fail(k, m);
+                    return result(&shared, 0.0, 0);
+                }
+                Err(_) => {
+                    let m = format!(
+                        "not every connection answered its first request within {WARM_UP_LIMIT:?}"
+                    );
+                    shared.fail(FailKind::Closed, m);
+                    return result(&shared, 0.0, 0);
+                }
+            };
+            streams.split_off(active.min(streams.len()))
+        }
+    };
 
     let secs = Duration::from_secs_f64(case.secs);
     let _ = events.send(Event::Started);
@@ -266,6 +294,41 @@ async fn drive(
     }
     tasks.abort_all();
     result(&shared, case.secs, offered)
+}
+
+/// Keeps a finished connect: the stream in its slot, or the failure.
+fn store(
+    streams: &mut [Option<TcpStream>],
+    joined: Option<Result<(usize, io::Result<TcpStream>), tokio::task::JoinError>>,
+    shared: &Shared,
+    addr: SocketAddr,
+) {
+    match joined.map(|r| r.expect("connect task")) {
+        Some((i, Ok(s))) => streams[i] = Some(s),
+        Some((_, Err(e))) => shared.fail(FailKind::Connect, format!("connecting to {addr}: {e}")),
+        None => {}
+    }
+}
+
+/// One request on every connection, each answer checked, all at once (a server's read
+/// buffers or buffer pool see every connection busy once); the streams come back in order.
+async fn warm_up(streams: Vec<TcpStream>, case: &Case) -> Result<Vec<TcpStream>, Fail> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, mut s) in streams.into_iter().enumerate() {
+        let case = case.clone();
+        tasks.spawn_local(async move {
+            let one = request(&case, i);
+            s.write_all(&one).await.map_err(closed)?;
+            Answers::new(&case, &one).next(&mut s).await?;
+            Ok::<_, Fail>((i, s))
+        });
+    }
+    let mut out: Vec<Option<TcpStream>> = (0..tasks.len()).map(|_| None).collect();
+    while let Some(r) = tasks.join_next().await {
+        let (i, s) = r.expect("warm-up task")?;
+        out[i] = Some(s);
+    }
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// Releases `rate` requests per second in 1 ms steps, round robin over the connections;

@@ -1,6 +1,9 @@
 //! `--preset reactor-ab`: the project's example servers on io_uring and epoll against their
 //! tokio twins (current_thread and multi_thread), echo, HTTP and hyper, with the default sweep of
-//! the old `reactor_ab` binary plus one fixed-rate case (the fair CPU comparison).
+//! the old `reactor_ab` binary plus one fixed-rate case (the fair CPU comparison) and one case
+//! of 10,000 mostly idle connections (RSS per connection). The echo cases also run the floor
+//! (`floor_uring`: io_uring by hand, no runtime), so every run says how far each server is
+//! from it.
 
 use super::cli::Cli;
 use super::spec::{Case, Group, LoadKind, ServerSpec};
@@ -9,6 +12,10 @@ use std::path::PathBuf;
 /// The offered rate of the preset's fixed-rate case: below what every server sustains on
 /// one CPU here, so CPU per op compares at equal work.
 const PRESET_RATE: u64 = 20_000;
+/// The mostly idle case: this many connections, each answered once, ...
+const IDLE_CONNS: usize = 10_000;
+/// ... then this many of them carry the load while the rest stay open and silent.
+const IDLE_ACTIVE: usize = 50;
 
 pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
     let bins = match &cli.bin_dir {
@@ -32,8 +39,8 @@ pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
         }
     };
     let spec = |name: &str, cmd: String| ServerSpec::parse(&format!("{name}={cmd}"));
-    let group = |coreloop: &str, tokio: &str, prefix: &str, cases: Vec<Case>| {
-        let servers = [
+    let group = |coreloop: &str, tokio: &str, prefix: &str, floor: bool, cases: Vec<Case>| {
+        let mut servers = vec![
             spec(
                 prefix,
                 format!(
@@ -50,6 +57,12 @@ pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
                 format!("{} --addr {host}:{{port}} --flavor multi", bin(tokio)?),
             )?,
         ];
+        if floor {
+            servers.push(spec(
+                "floor-uring",
+                format!("{} --addr {host}:{{port}}", bin("floor_uring")?),
+            )?);
+        }
         let variants: Vec<_> = servers
             .iter()
             .flat_map(|s| s.variants(&cli.reactors))
@@ -67,23 +80,31 @@ pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
         depth,
         rate,
         secs: cli.secs,
+        active: None,
+    };
+    let idle = Case {
+        active: Some(IDLE_ACTIVE),
+        ..case(LoadKind::Echo, IDLE_CONNS, 128, 1, None)
     };
     Ok(vec![
         group(
             "examples/echo",
             "tokio_echo",
             "echo",
+            true,
             vec![
                 case(LoadKind::Echo, 100, 128, 1, None),
                 case(LoadKind::Echo, 100, 4096, 1, None),
                 case(LoadKind::Echo, 1000, 128, 1, None),
                 case(LoadKind::Echo, 100, 128, 1, Some(PRESET_RATE)),
+                idle,
             ],
         )?,
         group(
             "examples/http",
             "tokio_http",
             "http",
+            false,
             vec![
                 case(LoadKind::Http, 100, 0, 1, None),
                 case(LoadKind::Http, 100, 0, 16, None),
@@ -96,6 +117,7 @@ pub fn reactor_ab(cli: &Cli) -> Result<Vec<Group>, String> {
             "examples/hyper",
             "tokio_hyper",
             "hyper",
+            false,
             vec![
                 case(LoadKind::Http, 100, 0, 1, None),
                 case(LoadKind::Http, 100, 0, 1, Some(PRESET_RATE)),

@@ -259,6 +259,19 @@ pub fn pin_current_thread(cpus: &[usize]) -> std::io::Result<()> {
     }
 }
 
+/// The hard descriptor limit (`RLIMIT_NOFILE`): the most the load or a server can raise to.
+pub fn fd_limit_hard() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit the kernel writes into.
+    match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } {
+        0 => lim.rlim_max,
+        _ => u64::MAX,
+    }
+}
+
 /// Raises the soft descriptor limit to the hard one, for sweeps to 10,000 connections.
 pub fn raise_fd_limit() {
     let mut lim = libc::rlimit {

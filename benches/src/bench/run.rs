@@ -9,10 +9,38 @@ use super::server::Server;
 use super::spec::{Case, Variant};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// `--load-only ADDR`: the load alone against a server that is already running, and its
+/// result as one line for scripts: `result ops=… secs=… ops_per_sec=… p50_us=… p99_us=…
+/// p999_us=… failed_conns=…`. A wrong answer, or no answer at all, is an error.
+pub fn load_only(addr: SocketAddr, case: &Case) -> Result<String, String> {
+    procfs::raise_fd_limit();
+    // Nobody samples the server here: the window's events go nowhere.
+    let (tx, _rx) = mpsc::channel();
+    let r = load::run(addr, case, None, tx);
+    match &r.failure {
+        Some((FailKind::WrongAnswer, msg)) => return Err(format!("answered wrongly: {msg}")),
+        Some((_, msg)) if r.ops == 0 => return Err(msg.clone()),
+        _ if r.ops == 0 => return Err(format!("no answer within {:.1} s", case.secs + 1.0)),
+        _ => {}
+    }
+    let us = |q: f64| r.hist.value_at_quantile(q) as f64 / 1000.0;
+    Ok(format!(
+        "result ops={} secs={:.3} ops_per_sec={:.0} p50_us={:.1} p99_us={:.1} p999_us={:.1} failed_conns={}",
+        r.ops,
+        r.secs,
+        r.ops as f64 / r.secs,
+        us(0.5),
+        us(0.99),
+        us(0.999),
+        r.failed_conns
+    ))
+}
 
 /// Runs the plan; `command_line` is recorded in the report.
 pub fn run_session(plan: &Plan, command_line: Vec<String>) -> Report {

@@ -170,15 +170,23 @@ pub struct Case {
     /// Offered operations per second (open loop); `None` is max throughput (closed loop).
     pub rate: Option<u64>,
     pub secs: f64,
+    /// Mostly idle connections: every connection is answered once before the window, then
+    /// only this many of them carry the load and the rest stay open and silent.
+    #[serde(default)]
+    pub active: Option<usize>,
 }
 
 impl Case {
-    /// A short, unique name: `echo 128B c100 max`, `http c100 d16 max`, `echo 128B c100 @50000/s`.
+    /// A short, unique name: `echo 128B c100 max`, `http c100 d16 max`, `echo 128B c100 @50000/s`,
+    /// `echo 128B c10000 a50 max` (50 active, the rest idle).
     pub fn key(&self) -> String {
         let mut k = match self.load {
             LoadKind::Echo => format!("echo {}B c{}", self.size, self.conns),
             LoadKind::Http => format!("http c{}", self.conns),
         };
+        if let Some(a) = self.active {
+            k.push_str(&format!(" a{a}"));
+        }
         if self.depth > 1 {
             k.push_str(&format!(" d{}", self.depth));
         }

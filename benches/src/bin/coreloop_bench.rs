@@ -4,7 +4,7 @@
 //! your own server" explains the columns. The pieces live in `coreloop_benches::bench`.
 
 use clap::Parser;
-use coreloop_benches::bench::{cli::Cli, html, report::table, run::run_session};
+use coreloop_benches::bench::{cli::Cli, html, report::table, run};
 
 fn main() {
     let cli = Cli::parse();
@@ -15,7 +15,17 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let report = run_session(&plan, std::env::args().collect());
+    if let Some(addr) = cli.load_only {
+        match run::load_only(addr, &plan.groups[0].cases[0]) {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("coreloop-bench: {addr}: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    let report = run::run_session(&plan, std::env::args().collect());
     print!("{}", table(&report, plan.rounds));
     if let Some(path) = &cli.json
         && let Err(e) = std::fs::write(path, report.to_json())
