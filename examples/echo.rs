@@ -18,10 +18,7 @@ fn main() {
     let args = Args::from_env();
     let opts = server::ServerOpts::from_args(&args);
     let res = server::run("echo", &opts, |shutdown| {
-        move |stream: TcpStream| {
-            let shutdown = shutdown.clone();
-            async move { echo_conn::echo(stream, &shutdown).await }
-        }
+        move |stream: TcpStream| echo_conn::echo(stream, shutdown.clone())
     });
     if let Err(e) = res {
         eprintln!("echo: {e}");

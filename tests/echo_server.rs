@@ -30,8 +30,7 @@ async fn echo_half_close_and_reset() {
     let server = coreloop::spawn(async move {
         let conn_sd = loop_sd.clone();
         server::accept_loop(listener, &loop_sd, Duration::from_secs(2), move |s| {
-            let sd = conn_sd.clone();
-            async move { echo_conn::echo(s, &sd).await }
+            echo_conn::echo(s, conn_sd.clone())
         })
         .await
     });

@@ -13,13 +13,14 @@ use coreloop_runtime::op::send::Send;
 use coreloop_runtime::op::sendmsg::SendMsg;
 use coreloop_runtime::op::shutdown::Shutdown;
 use coreloop_runtime::op::{Position, SharedFd};
-use coreloop_runtime::reactor::{Acceptor, Op, PooledBuf, PooledRead};
+use coreloop_runtime::reactor::{Acceptor, Op, PooledRead, ReadPooled};
 use coreloop_runtime::sys::OwnedFd;
 use coreloop_runtime::sys::io::{
     self as sys_io, O_NONBLOCK,
     fcntl_cmd::{F_GETFL, F_SETFL},
 };
 use coreloop_runtime::sys::socket::{self as sys, SockAddr, SockOptValue};
+use std::cell::OnceCell;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -28,8 +29,9 @@ pub(crate) struct Socket {
     fd: SharedFd,
     /// Pooled reads: what arrived for a dropped read waits here for the next one.
     reads: PooledRead,
-    /// A listener's accepts: a connection accepted for a dropped `accept()` waits here.
-    accepts: Acceptor,
+    /// A listener's accepts: a connection accepted for a dropped `accept()` waits here. Made by
+    /// the first accept (a stream never has one: every connection's bytes count).
+    accepts: OnceCell<Box<Acceptor>>,
 }
 
 impl Socket {
@@ -48,7 +50,7 @@ impl Socket {
         Socket {
             fd: SharedFd::new(fd),
             reads: PooledRead::new(),
-            accepts: Acceptor::new(),
+            accepts: OnceCell::new(),
         }
     }
 
@@ -107,6 +109,7 @@ impl Socket {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<io::Result<(Socket, SockAddr)>> {
         self.accepts
+            .get_or_init(|| Box::new(Acceptor::new()))
             .poll_accept(&self.fd, cx)
             .map_ok(|(fd, addr)| (Socket::from_owned(fd), addr))
     }
@@ -116,26 +119,26 @@ impl Socket {
     }
 
     /// Reads (appends) once; `Ok(0)` is end of stream.
-    pub(crate) async fn recv<B: IoBufMut>(&self, buf: B, flags: u32) -> BufResult<usize, B> {
-        Op::new(Recv::new(&self.fd, buf, flags)).await
+    pub(crate) fn recv<B: IoBufMut>(&self, buf: B, flags: u32) -> Op<Recv<B>> {
+        Op::new(Recv::new(&self.fd, buf, flags))
     }
 
     /// Receives one datagram (a short receive never clears readiness).
-    pub(crate) async fn recv_datagram<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        Op::new(Recv::new(&self.fd, buf, 0).datagram()).await
+    pub(crate) fn recv_datagram<B: IoBufMut>(&self, buf: B) -> Op<Recv<B>> {
+        Op::new(Recv::new(&self.fd, buf, 0).datagram())
     }
 
     /// Reads what arrives into a buffer of the core's pool; empty at end of stream.
-    pub(crate) async fn read_pooled(&self) -> io::Result<PooledBuf> {
-        self.reads.read(&self.fd).await
+    pub(crate) fn read_pooled(&self) -> ReadPooled<'_> {
+        self.reads.read(&self.fd)
     }
 
-    pub(crate) async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        Op::new(Send::new(&self.fd, buf, 0)).await
+    pub(crate) fn send<B: IoBuf>(&self, buf: B) -> Op<Send<B>> {
+        Op::new(Send::new(&self.fd, buf, 0))
     }
 
-    pub(crate) async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        Op::new(Readv::new(&self.fd, bufs, Position::Stream)).await
+    pub(crate) fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> Op<Readv<B>> {
+        Op::new(Readv::new(&self.fd, bufs, Position::Stream))
     }
 
     /// sendmsg, so a peer that went away is `EPIPE`, never `SIGPIPE`.

@@ -5,13 +5,16 @@
 use crate::shutdown::{Either, Shutdown, select};
 use coreloop::io::AsyncWriteRentExt;
 use coreloop::net::TcpStream;
+use std::sync::Arc;
 
 /// Echoes everything `stream` sends until the peer closes, an error, or shutdown (when idle).
+/// Takes the stream and the signal by value, so a connection's task is this one future (no
+/// wrapper keeping a second copy of the stream).
 ///
 /// Reads go through the core's buffer pool (`read_pooled`): an idle connection holds no read
 /// buffer, and each buffer is written back as it came, then returns to the pool. A read given up
 /// for shutdown loses nothing (pooled reads are cancel-safe), though nothing reads after it.
-pub async fn echo(mut stream: TcpStream, shutdown: &Shutdown) {
+pub async fn echo(mut stream: TcpStream, shutdown: Arc<Shutdown>) {
     let _ = stream.set_nodelay(true);
     let mut stop = std::pin::pin!(shutdown.wait());
     loop {

@@ -150,11 +150,11 @@ where
             Either::Left(Ok((stream, _))) => {
                 accepted += 1;
                 live.set(live.get() + 1);
-                let guard = LiveGuard(live.clone());
-                let conn = handler(stream);
-                coreloop::spawn(async move {
-                    conn.await;
-                    drop(guard);
+                // The handler's future is the task (an `async` wrapper would keep a second copy
+                // of it: every connection's memory counts).
+                coreloop::spawn(Counted {
+                    conn: handler(stream),
+                    _live: LiveGuard(live.clone()),
                 });
             }
             Either::Left(Err(e)) if out_of_resources(&e) => {
@@ -176,6 +176,25 @@ where
 }
 
 struct LiveGuard(Rc<Cell<usize>>);
+
+/// A connection's future and the guard that counts it live until the task ends.
+struct Counted<F> {
+    conn: F,
+    _live: LiveGuard,
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        // SAFETY: `conn` is pinned structurally: it is never moved out of a pinned `Counted`
+        // (no method hands it out, and `Counted` has no `Drop` that could move it).
+        unsafe { self.map_unchecked_mut(|c| &mut c.conn) }.poll(cx)
+    }
+}
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {

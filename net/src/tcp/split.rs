@@ -32,8 +32,8 @@ impl OwnedReadHalf {
 
     /// Reads once into `buf`'s spare capacity; `Ok(0)` is end of stream. See
     /// [`TcpStream::read`](crate::TcpStream::read).
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.recv(buf, 0).await
+    pub fn read<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.recv(buf, 0)
     }
 
     /// Reads what arrives into a buffer of the core's pool and returns it; **empty at end of
@@ -48,19 +48,24 @@ impl OwnedReadHalf {
     /// settings; a read finding the pool empty waits for a buffer to come back.
     ///
     /// [`PooledBuf`]: coreloop_runtime::PooledBuf
-    pub async fn read_pooled(&self) -> io::Result<coreloop_runtime::PooledBuf> {
-        self.sock.read_pooled().await
+    pub fn read_pooled(
+        &self,
+    ) -> impl Future<Output = io::Result<coreloop_runtime::PooledBuf>> + '_ {
+        self.sock.read_pooled()
     }
 
     /// Reads once into the spare capacity of several buffers, in order.
-    pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.sock.readv(bufs).await
+    pub fn readv<B: IoBufMut>(
+        &self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>> + use<B> {
+        self.sock.readv(bufs)
     }
 
     /// Reads into `buf` like [`read`](Self::read) without taking the bytes from the socket
     /// (`MSG_PEEK`).
-    pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.recv(buf, MSG_PEEK).await
+    pub fn peek<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.recv(buf, MSG_PEEK)
     }
 
     /// The local address of the connection.
@@ -80,8 +85,8 @@ impl OwnedWriteHalf {
     }
 
     /// Writes once from `buf`'s initialized bytes; may write fewer (use `write_all` to finish).
-    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.send(buf).await
+    pub fn write<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.send(buf)
     }
 
     /// Writes once from several buffers, in order; may write fewer than all.

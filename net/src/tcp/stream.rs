@@ -105,8 +105,8 @@ impl TcpStream {
     /// buf.clear(); // to fill it from the start again
     /// # });
     /// ```
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.recv(buf, 0).await
+    pub fn read<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.recv(buf, 0)
     }
 
     /// Reads what arrives into a buffer of the core's pool and returns it; **empty at end of
@@ -121,18 +121,23 @@ impl TcpStream {
     /// settings; a read finding the pool empty waits for a buffer to come back.
     ///
     /// [`PooledBuf`]: coreloop_runtime::PooledBuf
-    pub async fn read_pooled(&self) -> io::Result<coreloop_runtime::PooledBuf> {
-        self.sock.read_pooled().await
+    pub fn read_pooled(
+        &self,
+    ) -> impl Future<Output = io::Result<coreloop_runtime::PooledBuf>> + '_ {
+        self.sock.read_pooled()
     }
 
     /// Writes once from `buf`'s initialized bytes; may write fewer.
-    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.send(buf).await
+    pub fn write<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.send(buf)
     }
 
     /// Reads once into several buffers, in order.
-    pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.sock.readv(bufs).await
+    pub fn readv<B: IoBufMut>(
+        &self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>> + use<B> {
+        self.sock.readv(bufs)
     }
 
     /// Writes once from several buffers, in order (sendmsg: never `SIGPIPE`).
@@ -141,8 +146,8 @@ impl TcpStream {
     }
 
     /// Reads without taking the bytes off the socket (`MSG_PEEK`).
-    pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.recv(buf, MSG_PEEK).await
+    pub fn peek<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.recv(buf, MSG_PEEK)
     }
 
     /// Shuts down reading, writing or both (`Write` sends FIN: the peer reads end of stream).

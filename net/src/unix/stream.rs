@@ -81,24 +81,29 @@ impl UnixStream {
     /// assert_eq!(buf, b">hello"); // appended after the '>'
     /// # });
     /// ```
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.recv(buf, 0).await
+    pub fn read<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.recv(buf, 0)
     }
 
     /// Reads what arrives into a buffer of the core's pool; empty at end of stream. Cancel-safe;
     /// see [`TcpStream::read_pooled`](crate::TcpStream::read_pooled).
-    pub async fn read_pooled(&self) -> io::Result<coreloop_runtime::PooledBuf> {
-        self.sock.read_pooled().await
+    pub fn read_pooled(
+        &self,
+    ) -> impl Future<Output = io::Result<coreloop_runtime::PooledBuf>> + '_ {
+        self.sock.read_pooled()
     }
 
     /// Writes once from `buf`'s initialized bytes; may write fewer (use `write_all` to finish).
-    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.sock.send(buf).await
+    pub fn write<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + use<B> {
+        self.sock.send(buf)
     }
 
     /// Reads once into the spare capacity of several buffers, in order.
-    pub async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.sock.readv(bufs).await
+    pub fn readv<B: IoBufMut>(
+        &self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>> + use<B> {
+        self.sock.readv(bufs)
     }
 
     /// Writes once from several buffers, in order; may write fewer than all.

@@ -30,7 +30,8 @@ enum AcceptState {
     #[default]
     Idle,
     Multi(Multishot<AcceptMulti>),
-    Single(Op<Accept>),
+    /// Epoll, or a kernel without multishot accept (boxed: listeners are few, streams many).
+    Single(Box<Op<Accept>>),
 }
 
 impl std::fmt::Debug for AcceptState {
@@ -73,7 +74,7 @@ impl Acceptor {
                     *state = if uring {
                         AcceptState::Multi(Multishot::new(AcceptMulti::new(fd)))
                     } else {
-                        AcceptState::Single(Op::new(Accept::new(fd)))
+                        AcceptState::Single(Box::new(Op::new(Accept::new(fd))))
                     };
                 }
                 AcceptState::Multi(m) => {
@@ -93,7 +94,7 @@ impl Acceptor {
                         }
                         // A kernel without multishot accept (before 5.19): plain accepts.
                         Err(Errno::EINVAL) if m.arms() == 1 && shot.last => {
-                            *state = AcceptState::Single(Op::new(Accept::new(fd)));
+                            *state = AcceptState::Single(Box::new(Op::new(Accept::new(fd))));
                         }
                         Err(e) => {
                             if shot.last {
@@ -105,7 +106,7 @@ impl Acceptor {
                     }
                 }
                 AcceptState::Single(op) => {
-                    let res = std::task::ready!(Pin::new(op).poll(cx));
+                    let res = std::task::ready!(Pin::new(&mut **op).poll(cx));
                     *state = AcceptState::Idle;
                     return Poll::Ready(res);
                 }

@@ -95,12 +95,48 @@ enum State {
 
 /// A multishot op's state: its results not yet taken, in order.
 struct Multi {
-    results: VecDeque<Shot>,
+    results: Results,
     waker: Option<Waker>,
     /// The kernel sent its last completion (the last of `results`).
     ended: bool,
     /// The owner dropped it: results are released as they come, and the op at the end.
     orphan: Option<Box<dyn Orphan>>,
+}
+
+/// Untaken results in order: the first inline (an idle connection's recv nearly always has at
+/// most one waiting, and a queue would keep a heap block per connection), the rest in a queue.
+#[derive(Default)]
+struct Results {
+    head: Option<Shot>,
+    rest: VecDeque<Shot>,
+}
+
+impl Results {
+    fn push(&mut self, shot: Shot) {
+        if self.head.is_none() {
+            self.head = Some(shot);
+        } else {
+            self.rest.push_back(shot);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Shot> {
+        let head = self.head.take()?;
+        self.head = self.rest.pop_front();
+        Some(head)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.head.is_some()) + self.rest.len()
+    }
+
+    fn pop_back(&mut self) -> Option<Shot> {
+        self.rest.pop_back().or_else(|| self.head.take())
+    }
 }
 
 /// Where an op in flight runs.
@@ -197,7 +233,7 @@ impl InFlight {
     pub(crate) fn insert_multi(&mut self, waker: &Waker) -> OpKey {
         let key = self.insert(waker, Runs::Ring);
         self.slab[key.slot as usize].state = State::Multi(Box::new(Multi {
-            results: VecDeque::new(),
+            results: Results::default(),
             waker: Some(waker.clone()),
             ended: false,
             orphan: None,
@@ -225,7 +261,7 @@ impl InFlight {
                 None,
             );
         };
-        let Some(shot) = m.results.pop_front() else {
+        let Some(shot) = m.results.pop() else {
             let old = if m.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 None
             } else {
@@ -316,7 +352,7 @@ impl InFlight {
                     let orphan = m.orphan.expect("matched Some above");
                     return Completed::Release((orphan, res));
                 }
-                m.results.push_back((res, flags));
+                m.results.push((res, flags));
                 Completed::Wake(m.waker.take())
             }
             State::Waiting(w) => {
@@ -378,7 +414,7 @@ impl InFlight {
         };
         let last = if m.ended { m.results.pop_back() } else { None };
         let mut flags = Vec::with_capacity(m.results.len() + 1);
-        for (res, f) in m.results.drain(..) {
+        while let Some((res, f)) = m.results.pop() {
             op.undelivered(&res);
             flags.push(f);
         }

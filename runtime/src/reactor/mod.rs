@@ -57,7 +57,7 @@ pub use fallback::{Choice, ReactorKind, set_fallback_hook};
 pub use latency::OpLatencyStats;
 pub use multishot::{Multishot, Shot};
 pub use op_future::Op;
-pub use pooled_read::PooledRead;
+pub use pooled_read::{PooledRead, ReadPooled};
 
 use crate::op::{Mode, OpCode, SharedFd};
 use crate::sys::Errno;

@@ -33,7 +33,7 @@ pub struct Shot {
 pub struct Multishot<T: OpCode> {
     op: Option<T>,
     armed: Option<(u64, OpKey)>,
-    arms: u64,
+    arms: u32,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -56,7 +56,7 @@ impl<T: OpCode> Multishot<T> {
     }
 
     /// How many times it was armed (the first time included).
-    pub fn arms(&self) -> u64 {
+    pub fn arms(&self) -> u32 {
         self.arms
     }
 
@@ -100,7 +100,7 @@ impl<T: OpCode> Multishot<T> {
         match r.start_multi(op, cx) {
             Ok(key) => {
                 self.armed = Some((r.id(), key));
-                self.arms += 1;
+                self.arms = self.arms.saturating_add(1);
                 Poll::Pending
             }
             Err(Errno::EINTR) => {

@@ -49,8 +49,8 @@ enum ReadState {
     Idle,
     /// A multishot recv, possibly ended by the kernel (armed again on the next poll).
     Multi(Multishot<RecvMulti>),
-    /// One recv in flight (io_uring without a ring) or waiting for readiness (epoll).
-    Single(Op<RecvPooled>),
+    /// One recv in flight (io_uring without a provided-buffer ring; boxed: the rare case).
+    Single(Box<Op<RecvPooled>>),
 }
 
 impl PooledRead {
@@ -60,8 +60,8 @@ impl PooledRead {
     }
 
     /// Reads what arrives on `fd` into a pool buffer; empty at end of stream.
-    pub async fn read(&self, fd: &SharedFd) -> io::Result<PooledBuf> {
-        std::future::poll_fn(|cx| self.poll_read(fd, cx)).await
+    pub fn read<'a>(&'a self, fd: &'a SharedFd) -> ReadPooled<'a> {
+        ReadPooled { reads: self, fd }
     }
 
     /// Polls for the next buffer of data on `fd` (always the same descriptor for one
@@ -143,7 +143,7 @@ impl PooledRead {
                         Err(e) => return Poll::Ready(Err(e.into())),
                     }
                 }
-                ReadState::Single(op) => match Pin::new(op).poll(cx) {
+                ReadState::Single(op) => match Pin::new(&mut **op).poll(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(res) => {
                         *state = ReadState::Idle;
@@ -166,15 +166,33 @@ impl PooledRead {
                     } else {
                         // The kernel writes the buffer while the recv is in flight: it is taken
                         // now, and kept by the op (in this state) until it completes.
-                        ReadState::Single(Op::new(RecvPooled {
+                        ReadState::Single(Box::new(Op::new(RecvPooled {
                             fd: fd.clone(),
                             pool: pool.clone(),
                             id: pool.take(),
-                        }))
+                        })))
                     };
                 }
             }
         }
+    }
+}
+
+/// The future of [`PooledRead::read`]: two references, nothing else (what arrives is kept by
+/// the `PooledRead`, so dropping this loses nothing).
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct ReadPooled<'a> {
+    reads: &'a PooledRead,
+    fd: &'a SharedFd,
+}
+
+impl Future for ReadPooled<'_> {
+    type Output = io::Result<PooledBuf>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<PooledBuf>> {
+        self.reads.poll_read(self.fd, cx)
     }
 }
 

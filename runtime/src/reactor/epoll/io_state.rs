@@ -51,8 +51,36 @@ pub(super) struct IoState {
     hup: u8,
     /// Set when epoll refuses the fd (regular files): it is always ready.
     always_ready: bool,
-    readers: Vec<Waker>,
-    writers: Vec<Waker>,
+    readers: Wakers,
+    writers: Wakers,
+}
+
+/// The tasks waiting for one direction of one fd: nearly always one, kept inline (no heap
+/// allocation per connection for it); more go to a list.
+#[derive(Default)]
+struct Wakers {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Wakers {
+    fn add(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Moves every waker into `into`.
+    fn take_into(&mut self, into: &mut Vec<Waker>) {
+        into.extend(self.first.take());
+        into.append(&mut self.more);
+    }
 }
 
 fn bit(interest: Interest) -> u8 {
@@ -97,9 +125,7 @@ impl IoState {
             Interest::Readable => &mut self.readers,
             Interest::Writable => &mut self.writers,
         };
-        if !list.iter().any(|w| w.will_wake(waker)) {
-            list.push(waker.clone());
-        }
+        list.add(waker);
     }
 }
 
@@ -181,8 +207,8 @@ impl IoStates {
                 ready: READABLE | WRITABLE,
                 hup: 0,
                 always_ready,
-                readers: Vec::new(),
-                writers: Vec::new(),
+                readers: Wakers::default(),
+                writers: Wakers::default(),
             });
         }
         Ok(self.by_fd[i].as_mut().expect("set above"))
@@ -207,11 +233,11 @@ impl IoStates {
         if events & (ep::EPOLLIN | ep::EPOLLRDHUP | ep::EPOLLHUP | ep::EPOLLERR | ep::EPOLLPRI) != 0
         {
             state.ready |= READABLE;
-            wakeups.append(&mut state.readers);
+            state.readers.take_into(wakeups);
         }
         if events & (ep::EPOLLOUT | ep::EPOLLHUP | ep::EPOLLERR) != 0 {
             state.ready |= WRITABLE;
-            wakeups.append(&mut state.writers);
+            state.writers.take_into(wakeups);
         }
     }
 }
@@ -233,8 +259,8 @@ impl IoStates {
             ready: READABLE | WRITABLE,
             hup: 0,
             always_ready,
-            readers: Vec::new(),
-            writers: Vec::new(),
+            readers: Wakers::default(),
+            writers: Wakers::default(),
         });
         fd as u32 as u64 | (generation as u64) << 32
     }
