@@ -1,7 +1,7 @@
 //! `Accept`: accept4(2) of one connection, always `SOCK_CLOEXEC | SOCK_NONBLOCK`, with the
 //! peer's address written into storage the op owns.
 
-use super::{Interest, Mode, OpCode, SharedFd};
+use super::{Mode, OpCode, SharedFd};
 use crate::sys::socket::{self, SOCK_CLOEXEC, SOCK_NONBLOCK, SockAddr};
 use crate::sys::{Errno, OwnedFd};
 use io_uring::{opcode, squeue, types};
@@ -46,11 +46,7 @@ unsafe impl OpCode for Accept {
 
     fn mode(&self) -> Mode<'_> {
         // A result (a descriptor number) never says whether the queue is empty.
-        Mode::Readiness {
-            fd: &self.fd,
-            interest: Interest::Readable,
-            drained_below: None,
-        }
+        Mode::readable(&self.fd)
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
@@ -103,11 +99,7 @@ unsafe impl OpCode for AcceptMulti {
     }
 
     fn mode(&self) -> Mode<'_> {
-        Mode::Readiness {
-            fd: &self.fd,
-            interest: Interest::Readable,
-            drained_below: None,
-        }
+        Mode::readable(&self.fd)
     }
 
     fn call(&mut self) -> Result<usize, Errno> {

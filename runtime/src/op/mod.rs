@@ -98,6 +98,18 @@ pub enum Mode<'a> {
     Now,
 }
 
+impl<'a> Mode<'a> {
+    /// Wait until `fd` is readable; a result never says it was drained (accepts, multishot
+    /// ops, datagrams).
+    pub fn readable(fd: &'a SharedFd) -> Mode<'a> {
+        Mode::Readiness {
+            fd,
+            interest: Interest::Readable,
+            drained_below: None,
+        }
+    }
+}
+
 /// Where a read or write happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Position {

@@ -274,11 +274,7 @@ unsafe impl OpCode for RecvMulti {
     }
 
     fn mode(&self) -> Mode<'_> {
-        Mode::Readiness {
-            fd: &self.fd,
-            interest: Interest::Readable,
-            drained_below: None,
-        }
+        Mode::readable(&self.fd)
     }
 
     fn call(&mut self) -> Result<usize, Errno> {
