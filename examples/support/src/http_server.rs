@@ -27,14 +27,25 @@
 //!
 //! Shutdown: an idle connection closes at once (lingering); a busy one finishes the request in
 //! progress, answers it with `Connection: close` and closes the same way.
+//!
+//! Steady state allocates nothing (`tests/http_alloc.rs` holds it to that, on both reactors):
+//! a keep-alive connection answering request after request — one at a time or pipelined —
+//! reads into its one `Input` buffer, answers into its one output buffer (both kept across
+//! requests, within [`OUT_KEEP`]), takes the `Date` value from a per-core cache formatted once
+//! a second, and runs every deadline on one timer per connection (`Deadline`) that is moved
+//! only when it must fire earlier or has fired early. (A timer inserted and removed around
+//! every read and write costs the core's timer map an insert and a remove per request, and
+//! an allocation whenever the timer lands in a full node of that map.)
 
 use crate::http_proto::{self, Conn, DateCache, Limits, Phase};
 use crate::shutdown::{Either, Shutdown, select};
 use coreloop::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
-use coreloop::time::timeout_at;
+use coreloop::time::{Sleep, sleep_until};
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
+use std::pin::{Pin, pin};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// The loop's settings.
@@ -114,23 +125,29 @@ thread_local! {
 
 /// The read buffer's size, and what it returns to when idle.
 const READ_BUF: usize = 8 * 1024;
-/// The output buffer's size kept across requests.
-const OUT_KEEP: usize = 16 * 1024;
+/// A read is given at least this much room (the buffer grows by [`READ_BUF`] otherwise).
+const READ_ROOM: usize = 1024;
 /// Answers are written once the output holds this much.
-pub const OUT_BATCH: usize = 64 * 1024;
+pub const OUT_BATCH: usize = 16 * 1024;
+/// The output buffer's capacity kept across requests: a batch of small answers (up to
+/// [`OUT_BATCH`] and one more answer) fits, so pipelining never regrows it; a bigger answer
+/// (an echoed body) grows it, and it is given back once the connection is idle.
+pub const OUT_KEEP: usize = 2 * OUT_BATCH;
 /// A lingering close drops at most this much of what the peer still sends.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
 /// Serves one connection until it ends, then drops the stream (closing it).
 pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &Shutdown) -> End {
     let mut conn = Conn::new(cfg.limits);
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_BUF);
+    let mut input = Input::new();
     let mut out: Vec<u8> = Vec::with_capacity(READ_BUF);
-    let mut stop = std::pin::pin!(shutdown.wait());
+    let mut stop = pin!(shutdown.wait());
+    let start = Instant::now();
     // A new connection's first request must arrive within the header timeout.
-    let mut idle_deadline = Instant::now() + cfg.header_timeout;
+    let mut idle_deadline = start + cfg.header_timeout;
     let mut head_deadline = idle_deadline;
-    let mut body_start = Instant::now();
+    let mut body_start = start;
+    let mut timer = Deadline::new(idle_deadline);
     let mut phase = Phase::Idle;
     let mut shutting_down = false;
     let mut answered_any = false;
@@ -142,17 +159,18 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                 shutting_down = true;
                 conn.close_after_next();
             }
-            let p = DATE.with(|d| conn.advance(&buf, &mut out, d.borrow_mut().get(), OUT_BATCH));
-            buf.drain(..p.consumed);
+            let p = DATE
+                .with(|d| conn.advance(input.pending(), &mut out, d.borrow_mut().get(), OUT_BATCH));
+            input.consume(p.consumed);
             if !out.is_empty() {
-                match write(&mut stream, out, cfg).await {
+                match write(&mut stream, out, &mut timer, cfg).await {
                     Ok(back) => out = back,
                     Err(end) => return end,
                 }
                 out.clear();
             }
             if p.close {
-                linger_close(&mut stream, buf, cfg).await;
+                linger_close(&mut stream, &mut input, &mut timer, cfg).await;
                 return if shutting_down {
                     End::Shutdown
                 } else {
@@ -168,7 +186,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                 break;
             }
         }
-        let now_phase = conn.phase(buf.len());
+        let now_phase = conn.phase(input.len());
         // A deadline runs from the request's start: bytes of the same request do not move it;
         // a new request (after an answer) starts its own.
         match (phase, now_phase) {
@@ -178,60 +196,151 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
             (_, Phase::Body) => body_start = Instant::now(),
             (_, Phase::Idle) => {
                 // Done with a request: give back what it grew.
-                if buf.capacity() > READ_BUF {
-                    buf = Vec::with_capacity(READ_BUF);
-                }
+                input.shrink();
                 if out.capacity() > OUT_KEEP {
                     out = Vec::with_capacity(READ_BUF);
                 }
             }
         }
         phase = now_phase;
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(READ_BUF);
-        }
         let deadline = match phase {
             Phase::Idle => idle_deadline,
             Phase::Head => head_deadline,
             Phase::Body => body_deadline(cfg, body_start, conn.body_received()),
         };
-        // With no request begun, shutdown may close the connection at once.
-        let read = timeout_at(deadline, stream.read(buf));
-        let (res, back) = if phase == Phase::Idle {
+        let read = timer.within(deadline, input.fill(&mut stream));
+        let res = if phase == Phase::Idle {
+            // With no request begun, shutdown may close the connection at once.
             match select(read, stop.as_mut()).await {
-                Either::Left(Ok(r)) => r,
-                Either::Left(Err(_)) if answered_any => return End::Idle,
-                Either::Left(Err(_)) => return End::HeaderTimeout,
+                Either::Left(Some(r)) => r,
+                Either::Left(None) if answered_any => return End::Idle,
+                Either::Left(None) => return End::HeaderTimeout,
                 Either::Right(()) => {
-                    linger_close(&mut stream, Vec::new(), cfg).await;
+                    linger_close(&mut stream, &mut input, &mut timer, cfg).await;
                     return End::Shutdown;
                 }
             }
         } else {
             match read.await {
-                Ok(r) => r,
-                Err(_) => {
+                Some(r) => r,
+                None => {
                     // Cut off in the middle of a request: say so, then close.
                     let (end, status) = match phase {
                         Phase::Body => (End::BodyTimeout, 408),
                         _ => (End::HeaderTimeout, 408),
                     };
-                    let mut out = Vec::new();
+                    out.clear();
                     DATE.with(|d| http_proto::write_error(&mut out, status, d.borrow_mut().get()));
-                    if write(&mut stream, out, cfg).await.is_ok() {
-                        linger_close(&mut stream, Vec::new(), cfg).await;
+                    if write(&mut stream, out, &mut timer, cfg).await.is_ok() {
+                        linger_close(&mut stream, &mut input, &mut timer, cfg).await;
                     }
                     return end;
                 }
             }
         };
-        buf = back;
         match res {
             Ok(0) => return End::Done,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return End::Error,
         }
+    }
+}
+
+/// The bytes read from the peer and not consumed yet, in the connection's one read buffer
+/// (kept across requests; back to [`READ_BUF`] once idle if a request grew it).
+///
+/// [`Input::fill`] is the only place the connection reads: a different read call (a pooled
+/// read that lends a buffer only when bytes arrive) changes that function and this struct,
+/// not the loop.
+struct Input {
+    buf: Vec<u8>,
+}
+
+impl Input {
+    fn new() -> Input {
+        Input {
+            buf: Vec::with_capacity(READ_BUF),
+        }
+    }
+
+    /// The unconsumed bytes, oldest first.
+    fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops the first `n` unconsumed bytes (used by the parser).
+    fn consume(&mut self, n: usize) {
+        if n == self.buf.len() {
+            self.buf.clear();
+        } else {
+            self.buf.drain(..n);
+        }
+    }
+
+    /// Gives back the room a request made the buffer grow (call when nothing is pending).
+    fn shrink(&mut self) {
+        if self.buf.capacity() > READ_BUF {
+            self.buf = Vec::with_capacity(READ_BUF);
+        }
+    }
+
+    /// Reads once, appending to the unconsumed bytes; `Ok(0)` is the peer's end of stream.
+    /// If this future is dropped, whatever was unconsumed is lost with the buffer (the
+    /// connection is closing).
+    async fn fill<S: AsyncReadRent>(&mut self, stream: &mut S) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < READ_ROOM {
+            self.buf.reserve(READ_BUF);
+        }
+        let (res, back) = stream.read(std::mem::take(&mut self.buf)).await;
+        self.buf = back;
+        res
+    }
+}
+
+/// The connection's one timer, which every read and write of it races against its own
+/// deadline.
+///
+/// The timer is moved only when an operation needs it to fire earlier than it is set, or
+/// when it fired before the operation's deadline (then it is set to that deadline): so in
+/// steady state, where each request's deadlines lie later than the last ones, it stays put
+/// in the core's timer map, and a request costs that map nothing.
+struct Deadline {
+    sleep: Sleep,
+}
+
+impl Deadline {
+    fn new(at: Instant) -> Deadline {
+        Deadline {
+            sleep: sleep_until(at),
+        }
+    }
+
+    /// `fut`'s output, or `None` if `deadline` passes first (`fut` is dropped then).
+    async fn within<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
+        let sleep = &mut self.sleep;
+        if sleep.deadline() > deadline {
+            sleep.reset(deadline);
+        }
+        let mut fut = pin!(fut);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            while Pin::new(&mut *sleep).poll(cx).is_ready() {
+                if Instant::now() >= deadline {
+                    return Poll::Ready(None);
+                }
+                // Fired for an earlier deadline: follow this one.
+                sleep.reset(deadline);
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -247,34 +356,41 @@ fn body_deadline(cfg: &Config, start: Instant, received: usize) -> Instant {
 }
 
 /// Writes all of `out` within the write timeout; gives the buffer back, or how it ended.
-async fn write<S: HttpStream>(stream: &mut S, out: Vec<u8>, cfg: &Config) -> Result<Vec<u8>, End> {
-    match timeout_at(Instant::now() + cfg.write_timeout, stream.write_all(out)).await {
-        Ok((Ok(()), back)) => Ok(back),
-        Ok((Err(_), _)) => Err(End::Error),
-        Err(_) => Err(End::WriteTimeout),
+async fn write<S: HttpStream>(
+    stream: &mut S,
+    out: Vec<u8>,
+    timer: &mut Deadline,
+    cfg: &Config,
+) -> Result<Vec<u8>, End> {
+    let deadline = Instant::now() + cfg.write_timeout;
+    match timer.within(deadline, stream.write_all(out)).await {
+        Some((Ok(()), back)) => Ok(back),
+        Some((Err(_), _)) => Err(End::Error),
+        None => Err(End::WriteTimeout),
     }
 }
 
 /// Half-closes, then reads and drops what the peer still sends until it closes, `linger`
 /// passes or [`LINGER_BYTES`] were dropped.
-async fn linger_close<S: HttpStream>(stream: &mut S, mut buf: Vec<u8>, cfg: &Config) {
+async fn linger_close<S: HttpStream>(
+    stream: &mut S,
+    input: &mut Input,
+    timer: &mut Deadline,
+    cfg: &Config,
+) {
     if stream.shutdown_write().await.is_err() {
         return;
     }
     let until = Instant::now() + cfg.linger;
     let mut dropped = 0;
-    buf.clear();
-    if buf.capacity() < READ_BUF {
-        buf.reserve(READ_BUF);
-    }
+    input.consume(input.len());
     while dropped < LINGER_BYTES {
-        match timeout_at(until, stream.read(buf)).await {
-            Ok((Ok(n), back)) if n > 0 => {
+        match timer.within(until, input.fill(stream)).await {
+            Some(Ok(n)) if n > 0 => {
                 dropped += n;
-                buf = back;
-                buf.clear();
+                input.consume(n);
             }
-            Ok((Err(e), back)) if e.kind() == io::ErrorKind::Interrupted => buf = back,
+            Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
             _ => return,
         }
     }
