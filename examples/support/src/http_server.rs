@@ -45,7 +45,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// The loop's settings.
@@ -321,26 +321,44 @@ impl Deadline {
     }
 
     /// `fut`'s output, or `None` if `deadline` passes first (`fut` is dropped then).
-    async fn within<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
-        let sleep = &mut self.sleep;
-        if sleep.deadline() > deadline {
-            sleep.reset(deadline);
+    fn within<F: Future>(&mut self, deadline: Instant, fut: F) -> Within<'_, F> {
+        if self.sleep.deadline() > deadline {
+            self.sleep.reset(deadline);
         }
-        let mut fut = pin!(fut);
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-                return Poll::Ready(Some(v));
+        Within {
+            sleep: &mut self.sleep,
+            deadline,
+            fut,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Deadline::within`].
+    struct Within<'a, F> {
+        sleep: &'a mut Sleep,
+        deadline: Instant,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Within<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.fut.poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        while Pin::new(&mut **this.sleep).poll(cx).is_ready() {
+            if Instant::now() >= *this.deadline {
+                return Poll::Ready(None);
             }
-            while Pin::new(&mut *sleep).poll(cx).is_ready() {
-                if Instant::now() >= deadline {
-                    return Poll::Ready(None);
-                }
-                // Fired for an earlier deadline: follow this one.
-                sleep.reset(deadline);
-            }
-            Poll::Pending
-        })
-        .await
+            // Fired for an earlier deadline: follow this one.
+            this.sleep.reset(*this.deadline);
+        }
+        Poll::Pending
     }
 }
 

@@ -110,18 +110,33 @@ pub enum Either<A, B> {
     Right(B),
 }
 
+pin_project_lite::pin_project! {
+    /// The future of [`select`]: both futures live in it, pinned where they were put, so a
+    /// select costs no move of either beyond the one into it.
+    pub struct Select<A, B> {
+        #[pin]
+        a: A,
+        #[pin]
+        b: B,
+    }
+}
+
 /// Polls `a` then `b` until one is ready; the other is dropped.
-pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = std::pin::pin!(a);
-    let mut b = std::pin::pin!(b);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+pub fn select<A: Future, B: Future>(a: A, b: B) -> Select<A, B> {
+    Select { a, b }
+}
+
+impl<A: Future, B: Future> Future for Select<A, B> {
+    type Output = Either<A::Output, B::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.a.poll(cx) {
             return Poll::Ready(Either::Left(v));
         }
-        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+        if let Poll::Ready(v) = this.b.poll(cx) {
             return Poll::Ready(Either::Right(v));
         }
         Poll::Pending
-    })
-    .await
+    }
 }
