@@ -271,6 +271,24 @@ fn valid_authority(a: &[u8]) -> bool {
     !a.is_empty() && !a.starts_with(b":") && valid_host(a)
 }
 
+/// The bytes a reg-name or an IPv4 address may hold: unreserved, sub-delims and `%`
+/// (RFC 3986 §3.2.2), as a table (every request's `Host` is checked byte by byte).
+const HOST_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let others = b"-._~%!$&'()*+,;=";
+    let mut j = 0;
+    while j < others.len() {
+        t[others[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
+
 /// A `Host` value: `uri-host [":" port]` (RFC 9110 §7.2), possibly empty.
 fn valid_host(h: &[u8]) -> bool {
     let (host, port) = if let Some(rest) = h.strip_prefix(b"[") {
@@ -297,9 +315,7 @@ fn valid_host(h: &[u8]) -> bool {
             None => (h, None),
         }
     };
-    let host_ok = host
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b));
+    let host_ok = host.iter().all(|&b| HOST_BYTE[usize::from(b)]);
     let port_ok = port.is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit));
     host_ok && port_ok
 }
