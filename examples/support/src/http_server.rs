@@ -6,7 +6,8 @@
 //! - The read buffer holds at most one header section (plus one read): bodies are decoded
 //!   into the request's body buffer as they arrive, which holds at most `max_body`.
 //! - Pipelined answers leave in batches of [`OUT_BATCH`] bytes; nothing more is read until
-//!   every complete request buffered is answered and written (backpressure).
+//!   every complete request buffered is answered and written (backpressure). The output
+//!   buffer is lent by the core for a batch and its write: an idle connection holds none.
 //! - Once a request is answered and the connection is idle, buffers that grew beyond their
 //!   initial size are released: an idle keep-alive connection costs the same after a 1 MiB
 //!   echo as after a `GET`.
@@ -30,8 +31,8 @@
 //!
 //! Steady state allocates nothing (`tests/http_alloc.rs` holds it to that, on both reactors):
 //! a keep-alive connection answering request after request — one at a time or pipelined —
-//! reads into its one `Input` buffer, answers into its one output buffer (both kept across
-//! requests, within [`OUT_KEEP`]), takes the `Date` value from a per-core cache formatted once
+//! reads into its one `Input` buffer (kept across requests), answers into an output buffer
+//! lent by the core for one batch and its write (reused, within [`OUT_KEEP`]), takes the `Date` value from a per-core cache formatted once
 //! a second, and runs every deadline on one timer per connection (`Deadline`) that is moved
 //! only when it must fire earlier or has fired early. (A timer inserted and removed around
 //! every read and write costs the core's timer map an insert and a remove per request, and
@@ -129,10 +130,13 @@ const READ_BUF: usize = 8 * 1024;
 const READ_ROOM: usize = 1024;
 /// Answers are written once the output holds this much.
 pub const OUT_BATCH: usize = 16 * 1024;
-/// The output buffer's capacity kept across requests: a batch of small answers (up to
-/// [`OUT_BATCH`] and one more answer) fits, so pipelining never regrows it; a bigger answer
-/// (an echoed body) grows it, and it is given back once the connection is idle.
+/// The largest output buffer kept for reuse: a batch of small answers (up to [`OUT_BATCH`]
+/// and one more answer) fits, so pipelining never regrows one; a bigger answer (an echoed
+/// body) grows its buffer, which is then freed after its write.
 pub const OUT_KEEP: usize = 2 * OUT_BATCH;
+/// Output buffers each core keeps for reuse: as many as its connections write at once in
+/// steady state (more are allocated when needed, and freed after their write).
+pub const OUT_POOL: usize = 256;
 /// A lingering close drops at most this much of what the peer still sends.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
@@ -140,7 +144,6 @@ pub const LINGER_BYTES: usize = 1024 * 1024;
 pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &Shutdown) -> End {
     let mut conn = Conn::new(cfg.limits);
     let mut input = Input::new();
-    let mut out: Vec<u8> = Vec::with_capacity(READ_BUF);
     let mut stop = pin!(shutdown.wait());
     let start = Instant::now();
     // A new connection's first request must arrive within the header timeout.
@@ -159,6 +162,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                 shutting_down = true;
                 conn.close_after_next();
             }
+            let mut out = Out::take();
             let p = DATE
                 .with(|d| conn.advance(input.pending(), &mut out, d.borrow_mut().get(), OUT_BATCH));
             input.consume(p.consumed);
@@ -167,8 +171,8 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                     Ok(back) => out = back,
                     Err(end) => return end,
                 }
-                out.clear();
             }
+            Out::give_back(out);
             if p.close {
                 linger_close(&mut stream, &mut input, &mut timer, cfg).await;
                 return if shutting_down {
@@ -197,9 +201,6 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
             (_, Phase::Idle) => {
                 // Done with a request: give back what it grew.
                 input.shrink();
-                if out.capacity() > OUT_KEEP {
-                    out = Vec::with_capacity(READ_BUF);
-                }
             }
         }
         phase = now_phase;
@@ -229,7 +230,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                         Phase::Body => (End::BodyTimeout, 408),
                         _ => (End::HeaderTimeout, 408),
                     };
-                    out.clear();
+                    let mut out = Out::take();
                     DATE.with(|d| http_proto::write_error(&mut out, status, d.borrow_mut().get()));
                     if write(&mut stream, out, &mut timer, cfg).await.is_ok() {
                         linger_close(&mut stream, &mut input, &mut timer, cfg).await;
@@ -299,6 +300,38 @@ impl Input {
         let (res, back) = stream.read(std::mem::take(&mut self.buf)).await;
         self.buf = back;
         res
+    }
+}
+
+/// This core's output buffers, lent to a connection for one batch of answers and its write:
+/// an idle connection holds none, and in steady state taking one allocates nothing.
+struct Out;
+
+thread_local! {
+    static OUT_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Out {
+    /// An empty buffer from the pool (a new one if the pool is empty).
+    fn take() -> Vec<u8> {
+        OUT_BUFFERS
+            .with(|p| p.borrow_mut().pop())
+            .unwrap_or_else(|| Vec::with_capacity(READ_BUF))
+    }
+
+    /// Returns a buffer to the pool, unless it grew past [`OUT_KEEP`] (an echoed body) or the
+    /// pool already holds [`OUT_POOL`] buffers: then it is freed.
+    fn give_back(mut out: Vec<u8>) {
+        if out.capacity() > OUT_KEEP {
+            return;
+        }
+        out.clear();
+        OUT_BUFFERS.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < OUT_POOL {
+                p.push(out);
+            }
+        });
     }
 }
 
