@@ -3,14 +3,16 @@
 //! can drive it over a Unix socket pair.
 //!
 //! Resources per connection are bounded whatever the peer does:
-//! - The read buffer holds at most one header section (plus one read): bodies are decoded
-//!   into the request's body buffer as they arrive, which holds at most `max_body`.
+//! - Reads are pooled: a read takes a buffer of the core's pool only when bytes arrive, and
+//!   gives it back before the connection next waits. What is kept across reads is at most one
+//!   header section (plus one read): bodies are decoded into the request's body buffer as
+//!   they arrive, which holds at most `max_body`.
 //! - Pipelined answers leave in batches of [`OUT_BATCH`] bytes; nothing more is read until
-//!   every complete request buffered is answered and written (backpressure). The output
-//!   buffer is lent by the core for a batch and its write: an idle connection holds none.
-//! - Once a request is answered and the connection is idle, buffers that grew beyond their
-//!   initial size are released: an idle keep-alive connection costs the same after a 1 MiB
-//!   echo as after a `GET`.
+//!   every complete request buffered is answered and written (backpressure).
+//! - Output buffers, and the buffer that keeps a request's start across reads, are lent by
+//!   the core and given back once empty: an idle keep-alive connection holds no buffer, and
+//!   costs the same after a 1 MiB echo as after a `GET` (the body buffer beyond 16 KiB is
+//!   freed after its request).
 //!
 //! Deadlines (each a flag of `examples/http.rs`):
 //! - a header section must be complete `header_timeout` after its first byte, however slowly
@@ -31,7 +33,7 @@
 //!
 //! Steady state allocates nothing (`tests/http_alloc.rs` holds it to that, on both reactors):
 //! a keep-alive connection answering request after request — one at a time or pipelined —
-//! reads into its one `Input` buffer (kept across requests), answers into an output buffer
+//! parses requests in the pool buffer they were read into, answers into an output buffer
 //! lent by the core for one batch and its write (reused, within [`OUT_KEEP`]), takes the `Date` value from a per-core cache formatted once
 //! a second, and runs every deadline on one timer per connection (`Deadline`) that is moved
 //! only when it must fire earlier or has fired early. (A timer inserted and removed around
@@ -40,7 +42,8 @@
 
 use crate::http_proto::{self, Conn, DateCache, Limits, Phase};
 use crate::shutdown::{Either, Shutdown, select};
-use coreloop::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
+use coreloop::PooledBuf;
+use coreloop::io::{AsyncWriteRent, AsyncWriteRentExt};
 use coreloop::time::{Sleep, sleep_until};
 use std::cell::RefCell;
 use std::future::Future;
@@ -102,19 +105,31 @@ pub enum End {
     Error,
 }
 
-/// A stream the HTTP loop can serve: read, write, and close the write half.
-pub trait HttpStream: AsyncReadRent + AsyncWriteRent {
+/// A stream the HTTP loop can serve: pooled reads, writes, and closing the write half.
+pub trait HttpStream: AsyncWriteRent {
+    /// Reads what arrives into a buffer of the core's pool (empty at end of stream);
+    /// cancel-safe.
+    fn read_pooled(&mut self) -> impl Future<Output = io::Result<PooledBuf>>;
+
     /// Shuts down the write half (sends FIN); reading goes on.
     fn shutdown_write(&mut self) -> impl Future<Output = io::Result<()>>;
 }
 
 impl HttpStream for coreloop::net::TcpStream {
+    fn read_pooled(&mut self) -> impl Future<Output = io::Result<PooledBuf>> {
+        coreloop::net::TcpStream::read_pooled(self)
+    }
+
     async fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write).await
     }
 }
 
 impl HttpStream for coreloop::net::UnixStream {
+    fn read_pooled(&mut self) -> impl Future<Output = io::Result<PooledBuf>> {
+        coreloop::net::UnixStream::read_pooled(self)
+    }
+
     async fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write).await
     }
@@ -124,19 +139,17 @@ thread_local! {
     static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
 }
 
-/// The read buffer's size, and what it returns to when idle.
-const READ_BUF: usize = 8 * 1024;
-/// A read is given at least this much room (the buffer grows by [`READ_BUF`] otherwise).
-const READ_ROOM: usize = 1024;
+/// A new spare buffer's capacity.
+const SPARE_SIZE: usize = 8 * 1024;
 /// Answers are written once the output holds this much.
 pub const OUT_BATCH: usize = 16 * 1024;
 /// The largest output buffer kept for reuse: a batch of small answers (up to [`OUT_BATCH`]
 /// and one more answer) fits, so pipelining never regrows one; a bigger answer (an echoed
 /// body) grows its buffer, which is then freed after its write.
 pub const OUT_KEEP: usize = 2 * OUT_BATCH;
-/// Output buffers each core keeps for reuse: as many as its connections write at once in
-/// steady state (more are allocated when needed, and freed after their write).
-pub const OUT_POOL: usize = 256;
+/// Spare buffers each core keeps for reuse: as many as its connections hold at once in
+/// steady state (more are allocated when needed, and freed when given back).
+pub const SPARE_POOL: usize = 256;
 /// A lingering close drops at most this much of what the peer still sends.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
@@ -162,17 +175,19 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                 shutting_down = true;
                 conn.close_after_next();
             }
-            let mut out = Out::take();
+            let mut out = Spare::take();
             let p = DATE
                 .with(|d| conn.advance(input.pending(), &mut out, d.borrow_mut().get(), OUT_BATCH));
             input.consume(p.consumed);
+            // Nothing waits holding a buffer of the core's read pool.
+            input.park();
             if !out.is_empty() {
                 match write(&mut stream, out, &mut timer, cfg).await {
                     Ok(back) => out = back,
                     Err(end) => return end,
                 }
             }
-            Out::give_back(out);
+            Spare::give_back(out);
             if p.close {
                 linger_close(&mut stream, &mut input, &mut timer, cfg).await;
                 return if shutting_down {
@@ -198,10 +213,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
             (_, Phase::Head) => head_deadline = Instant::now() + cfg.header_timeout,
             (Phase::Body, Phase::Body) if !answered_now => {}
             (_, Phase::Body) => body_start = Instant::now(),
-            (_, Phase::Idle) => {
-                // Done with a request: give back what it grew.
-                input.shrink();
-            }
+            (_, Phase::Idle) => {}
         }
         phase = now_phase;
         let deadline = match phase {
@@ -230,7 +242,7 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
                         Phase::Body => (End::BodyTimeout, 408),
                         _ => (End::HeaderTimeout, 408),
                     };
-                    let mut out = Out::take();
+                    let mut out = Spare::take();
                     DATE.with(|d| http_proto::write_error(&mut out, status, d.borrow_mut().get()));
                     if write(&mut stream, out, &mut timer, cfg).await.is_ok() {
                         linger_close(&mut stream, &mut input, &mut timer, cfg).await;
@@ -248,87 +260,125 @@ pub async fn serve_conn<S: HttpStream>(mut stream: S, cfg: &Config, shutdown: &S
     }
 }
 
-/// The bytes read from the peer and not consumed yet, in the connection's one read buffer
-/// (kept across requests; back to [`READ_BUF`] once idle if a request grew it).
+/// The bytes read from the peer and not consumed yet.
 ///
-/// [`Input::fill`] is the only place the connection reads: a different read call (a pooled
-/// read that lends a buffer only when bytes arrive) changes that function and this struct,
-/// not the loop.
+/// Reads are pooled (`read_pooled`): a read's buffer comes from the core's pool when bytes
+/// arrive, and requests are parsed in it where they lie (`fresh`). What a batch leaves
+/// unconsumed (a request cut by the read's end, or answers held back by backpressure) is
+/// copied into a buffer of the connection's own (`kept`, lent by the core like the output
+/// buffers) before the connection waits on anything, so no connection holds a pool buffer
+/// while it waits, and an idle one holds no buffer at all. [`Input::fill`] is the only place
+/// the connection reads.
 struct Input {
-    buf: Vec<u8>,
+    /// Unconsumed bytes kept across reads; no buffer when empty (after [`Input::park`]).
+    kept: Vec<u8>,
+    /// The last read's buffer while it is parsed in place (only when nothing was kept).
+    fresh: Option<PooledBuf>,
+    /// Bytes of `fresh` already consumed.
+    start: usize,
 }
 
 impl Input {
     fn new() -> Input {
         Input {
-            buf: Vec::with_capacity(READ_BUF),
+            kept: Vec::new(),
+            fresh: None,
+            start: 0,
         }
     }
 
     /// The unconsumed bytes, oldest first.
     fn pending(&self) -> &[u8] {
-        &self.buf
+        match &self.fresh {
+            Some(b) => &b[self.start..],
+            None => &self.kept,
+        }
     }
 
     fn len(&self) -> usize {
-        self.buf.len()
+        self.pending().len()
     }
 
     /// Drops the first `n` unconsumed bytes (used by the parser).
     fn consume(&mut self, n: usize) {
-        if n == self.buf.len() {
-            self.buf.clear();
-        } else {
-            self.buf.drain(..n);
+        match &self.fresh {
+            Some(b) if self.start + n == b.len() => {
+                self.fresh = None;
+                self.start = 0;
+            }
+            Some(_) => self.start += n,
+            None if n == self.kept.len() => self.kept.clear(),
+            None => {
+                self.kept.drain(..n);
+            }
         }
     }
 
-    /// Gives back the room a request made the buffer grow (call when nothing is pending).
-    fn shrink(&mut self) {
-        if self.buf.capacity() > READ_BUF {
-            self.buf = Vec::with_capacity(READ_BUF);
+    /// Drops everything unconsumed (a closing connection).
+    fn discard(&mut self) {
+        let n = self.len();
+        self.consume(n);
+        self.park();
+    }
+
+    /// Before the connection waits: copies what is unconsumed of the last read into `kept`
+    /// and gives the pool its buffer back; gives back `kept`'s buffer if it is empty.
+    fn park(&mut self) {
+        if let Some(b) = self.fresh.take() {
+            if self.kept.capacity() == 0 {
+                self.kept = Spare::take();
+            }
+            self.kept.extend_from_slice(&b[self.start..]);
+            self.start = 0;
+        }
+        if self.kept.is_empty() && self.kept.capacity() > 0 {
+            Spare::give_back(std::mem::take(&mut self.kept));
         }
     }
 
-    /// Reads once, appending to the unconsumed bytes; `Ok(0)` is the peer's end of stream.
-    /// If this future is dropped, whatever was unconsumed is lost with the buffer (the
-    /// connection is closing).
-    async fn fill<S: AsyncReadRent>(&mut self, stream: &mut S) -> io::Result<usize> {
-        if self.buf.capacity() - self.buf.len() < READ_ROOM {
-            self.buf.reserve(READ_BUF);
+    /// Reads once (after [`Input::park`]), adding to the unconsumed bytes; `Ok(0)` is the
+    /// peer's end of stream. Cancel-safe: bytes that arrive for a dropped read wait in the
+    /// stream for the next one.
+    async fn fill<S: HttpStream>(&mut self, stream: &mut S) -> io::Result<usize> {
+        debug_assert!(self.fresh.is_none(), "fill before park");
+        let b = stream.read_pooled().await?;
+        let n = b.len();
+        if !self.kept.is_empty() {
+            self.kept.extend_from_slice(&b);
+        } else if n > 0 {
+            self.fresh = Some(b);
         }
-        let (res, back) = stream.read(std::mem::take(&mut self.buf)).await;
-        self.buf = back;
-        res
+        Ok(n)
     }
 }
 
-/// This core's output buffers, lent to a connection for one batch of answers and its write:
-/// an idle connection holds none, and in steady state taking one allocates nothing.
-struct Out;
+/// This core's spare buffers, lent to a connection for one batch of answers and its write,
+/// or to keep a request's start across reads: an idle connection holds none, and in steady
+/// state taking one allocates nothing.
+struct Spare;
 
 thread_local! {
-    static OUT_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-impl Out {
+impl Spare {
     /// An empty buffer from the pool (a new one if the pool is empty).
     fn take() -> Vec<u8> {
-        OUT_BUFFERS
+        SPARE
             .with(|p| p.borrow_mut().pop())
-            .unwrap_or_else(|| Vec::with_capacity(READ_BUF))
+            .unwrap_or_else(|| Vec::with_capacity(SPARE_SIZE))
     }
 
     /// Returns a buffer to the pool, unless it grew past [`OUT_KEEP`] (an echoed body) or the
-    /// pool already holds [`OUT_POOL`] buffers: then it is freed.
+    /// pool already holds [`SPARE_POOL`] buffers: then it is freed.
     fn give_back(mut out: Vec<u8>) {
         if out.capacity() > OUT_KEEP {
             return;
         }
         out.clear();
-        OUT_BUFFERS.with(|p| {
+        SPARE.with(|p| {
             let mut p = p.borrow_mut();
-            if p.len() < OUT_POOL {
+            if p.len() < SPARE_POOL {
                 p.push(out);
             }
         });
@@ -434,12 +484,12 @@ async fn linger_close<S: HttpStream>(
     }
     let until = Instant::now() + cfg.linger;
     let mut dropped = 0;
-    input.consume(input.len());
+    input.discard();
     while dropped < LINGER_BYTES {
         match timer.within(until, input.fill(stream)).await {
             Some(Ok(n)) if n > 0 => {
                 dropped += n;
-                input.consume(n);
+                input.discard();
             }
             Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
             _ => return,
