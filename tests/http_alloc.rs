@@ -1,6 +1,6 @@
 //! The HTTP server's steady state allocates nothing: on a keep-alive loopback connection, once
-//! warmed up, answering more requests — one at a time, pipelined 16 or 256 at once, `GET /` and
-//! `POST /echo` — makes no heap allocation on the core that serves them (parse, route, response
+//! warmed up, answering more requests — one at a time, pipelined 16 or 256 at once, `GET /`,
+//! `POST /echo` (Content-Length and chunked), HEAD, a 404, OPTIONS, HTTP/1.0 keep-alive — makes no heap allocation on the core that serves them (parse, route, response
 //! head, `Date` header, the reads and writes, the deadlines around them), on both reactors,
 //! beside other idle connections, and with 0 to 24 other timers on the core (so that a timer
 //! inserted per request would land in a full node of the core's timer map in some runs).
@@ -82,6 +82,17 @@ static ALLOC: Counting = Counting;
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 const ECHO: &[u8] = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+/// One of each other route and framing, pipelined: HEAD, a 404, OPTIONS, a chunked echo,
+/// HTTP/1.0 keep-alive, a query and more fields; and the statuses they get.
+const MIXED: &[&[u8]] = &[
+    b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"GET /?q=1 HTTP/1.1\r\nHost: example.com:8080\r\nAccept: */*\r\nUser-Agent: t\r\n\r\n",
+];
+const MIXED_STATUS: [u16; 6] = [200, 404, 200, 200, 200, 200];
 /// Requests per pipelined burst.
 const BURST: usize = 16;
 /// Requests per deep pipelined burst: their answers fill several output batches.
@@ -100,6 +111,16 @@ struct Counts {
     pipelined: u64,
     deep: u64,
     echo: u64,
+    mixed: u64,
+}
+
+/// An answer's `Content-Length`.
+fn content_length(r: &httparse::Response<'_, '_>) -> usize {
+    r.headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .map(|h| std::str::from_utf8(h.value).unwrap().parse().unwrap())
+        .expect("a Content-Length")
 }
 
 /// Sends `request`, reads its one answer whole and returns the answer's length (every answer
@@ -116,18 +137,42 @@ fn response_len(c: &mut TcpStream, request: &[u8]) -> usize {
         let mut r = httparse::Response::new(&mut headers);
         if let Ok(httparse::Status::Complete(head)) = r.parse(&got) {
             assert_eq!(r.code, Some(200));
-            let len: usize = r
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .map(|h| std::str::from_utf8(h.value).unwrap().parse().unwrap())
-                .expect("a Content-Length");
+            let len = content_length(&r);
             if got.len() >= head + len {
                 assert_eq!(got.len(), head + len, "more than one answer");
                 return head + len;
             }
         }
     }
+}
+
+/// Sends the [`MIXED`] requests in one write, checks their answers' statuses and returns the
+/// answers' total length (the same every time: the `Date` value is fixed-width).
+fn mixed_len(c: &mut TcpStream) -> usize {
+    c.write_all(&MIXED.concat()).expect("client write");
+    let mut got = Vec::new();
+    let mut at = 0;
+    let mut chunk = [0u8; 4096];
+    for (i, &want) in MIXED_STATUS.iter().enumerate() {
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 16];
+            let mut r = httparse::Response::new(&mut headers);
+            if let Ok(httparse::Status::Complete(head)) = r.parse(&got[at..]) {
+                // The HEAD answer (the first) has the length but no content.
+                let len = if i == 0 { 0 } else { content_length(&r) };
+                if got.len() >= at + head + len {
+                    assert_eq!(r.code, Some(want), "answer {i}");
+                    at += head + len;
+                    break;
+                }
+            }
+            let n = c.read(&mut chunk).expect("client read");
+            assert!(n > 0, "the server closed");
+            got.extend_from_slice(&chunk[..n]);
+        }
+    }
+    assert_eq!(got.len(), at, "more answers than requests");
+    at
 }
 
 /// `rounds` times: sends `per_round` copies of `request` in one write, then reads their
@@ -141,6 +186,16 @@ fn exchange(c: &mut TcpStream, request: &[u8], len: usize, rounds: usize, per_ro
         for a in answers.chunks(len) {
             assert!(a.starts_with(b"HTTP/1.1 200 OK\r\n"), "{a:?}");
         }
+    }
+}
+
+/// `rounds` times: sends the [`MIXED`] requests in one write and reads their answers.
+fn exchange_mixed(c: &mut TcpStream, batch: &[u8], len: usize, rounds: usize) {
+    let mut answers = vec![0u8; len];
+    for _ in 0..rounds {
+        c.write_all(batch).expect("client write");
+        c.read_exact(&mut answers).expect("client read");
+        assert!(answers.starts_with(b"HTTP/1.1 200 OK\r\n"), "{answers:?}");
     }
 }
 
@@ -165,11 +220,14 @@ fn client(addr: SocketAddr, n: usize) -> Counts {
     let mut c = connect();
     let get_len = response_len(&mut c, GET);
     let echo_len = response_len(&mut c, ECHO);
+    let mixed = MIXED.concat();
+    let mixed_len = mixed_len(&mut c);
     // Warm-up: whatever grows to its steady size (buffers, the core's tables) does it here.
     exchange(&mut c, GET, get_len, 50, 1);
     exchange(&mut c, GET, get_len, 20, BURST);
     exchange(&mut c, GET, get_len, 4, DEEP);
     exchange(&mut c, ECHO, echo_len, 20, BURST);
+    exchange_mixed(&mut c, &mixed, mixed_len, 20);
     let count = || COUNT.load(Ordering::Relaxed);
     let mut counts = Counts::default();
     let mut last = count();
@@ -186,6 +244,8 @@ fn client(addr: SocketAddr, n: usize) -> Counts {
     step(&mut counts.deep);
     exchange(&mut c, ECHO, echo_len, n / BURST, BURST);
     step(&mut counts.echo);
+    exchange_mixed(&mut c, &mixed, mixed_len, n / MIXED.len());
+    step(&mut counts.mixed);
     counts
 }
 
@@ -242,7 +302,8 @@ fn steady_state_requests_allocate_nothing() {
     assert!(
         allocating.is_empty(),
         "heap allocations over {N} requests of each kind (one at a time, pipelined x{BURST}, \
-         pipelined x{DEEP}, POST /echo pipelined x{BURST}) on a core serving {IDLE} other idle \
+         pipelined x{DEEP}, POST /echo pipelined x{BURST}, the other routes and framings \
+         pipelined) on a core serving {IDLE} other idle \
          connections (CORELOOP_ALLOC_TRACE=1 shows where):\n{}",
         allocating.join("\n")
     );

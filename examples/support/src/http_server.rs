@@ -143,9 +143,9 @@ thread_local! {
 const SPARE_SIZE: usize = 8 * 1024;
 /// Answers are written once the output holds this much.
 pub const OUT_BATCH: usize = 16 * 1024;
-/// The largest output buffer kept for reuse: a batch of small answers (up to [`OUT_BATCH`]
+/// The largest spare buffer kept for reuse: a batch of small answers (up to [`OUT_BATCH`]
 /// and one more answer) fits, so pipelining never regrows one; a bigger answer (an echoed
-/// body) grows its buffer, which is then freed after its write.
+/// body) or header section grows its buffer, which is then freed when given back.
 pub const OUT_KEEP: usize = 2 * OUT_BATCH;
 /// Spare buffers each core keeps for reuse: as many as its connections hold at once in
 /// steady state (more are allocated when needed, and freed when given back).
@@ -369,17 +369,17 @@ impl Spare {
             .unwrap_or_else(|| Vec::with_capacity(SPARE_SIZE))
     }
 
-    /// Returns a buffer to the pool, unless it grew past [`OUT_KEEP`] (an echoed body) or the
-    /// pool already holds [`SPARE_POOL`] buffers: then it is freed.
-    fn give_back(mut out: Vec<u8>) {
-        if out.capacity() > OUT_KEEP {
+    /// Returns a buffer to the pool, unless it grew past [`OUT_KEEP`] or the pool already
+    /// holds [`SPARE_POOL`] buffers: then it is freed.
+    fn give_back(mut buf: Vec<u8>) {
+        if buf.capacity() > OUT_KEEP {
             return;
         }
-        out.clear();
+        buf.clear();
         SPARE.with(|p| {
             let mut p = p.borrow_mut();
             if p.len() < SPARE_POOL {
-                p.push(out);
+                p.push(buf);
             }
         });
     }
