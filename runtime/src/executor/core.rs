@@ -4,13 +4,13 @@
 //! collected and shuts it down. Everything an op needs in flight is the reactor's.
 
 use super::join::{JoinHandle, JoinInner, TaskFuture};
+use super::run_queue::RunQueue;
 use super::shared::Shared;
 use super::task::{Task, UNREGISTERED};
 use crate::reactor::Reactor;
 use crate::time::Timers;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub(crate) struct Core {
     pub(crate) siblings: Arc<[Arc<Shared>]>,
     pub(crate) reactor: Reactor,
     pub(crate) timers: RefCell<Timers>,
-    run_queue: RefCell<VecDeque<Arc<Task>>>,
+    run_queue: RunQueue,
     tasks: RefCell<Slab<Arc<Task>>>,
     wake_buf: RefCell<Vec<Waker>>,
     shutdown_timeout: Duration,
@@ -48,6 +48,21 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     // SAFETY: CURRENT is set only by `Enter`, which points it at a core that outlives the guard
     // and resets it on drop; we are on that core's thread.
     Some(f(unsafe { &*ptr }))
+}
+
+/// Queues `task` on the current thread's core if that core owns it; gives it back otherwise.
+#[inline]
+pub(crate) fn push_if_local(task: Arc<Task>) -> Result<(), Arc<Task>> {
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    // SAFETY: as in `with_current`: a non-null CURRENT points at the core running here.
+    match unsafe { ptr.as_ref() } {
+        // Two live `Shared`s never share an address, and the task's `owner` keeps its alive.
+        Some(core) if std::ptr::eq(Arc::as_ptr(&core.shared), Arc::as_ptr(&task.owner)) => {
+            core.push_local(task);
+            Ok(())
+        }
+        _ => Err(task),
+    }
 }
 
 pub(crate) fn no_runtime_error() -> io::Error {
@@ -122,7 +137,7 @@ impl Core {
             siblings,
             reactor,
             timers: RefCell::new(Timers::new()),
-            run_queue: RefCell::new(VecDeque::new()),
+            run_queue: RunQueue::new(),
             tasks: RefCell::new(Slab::new()),
             wake_buf: RefCell::new(Vec::new()),
             shutdown_timeout,
@@ -133,8 +148,9 @@ impl Core {
         self.shared.id
     }
 
+    #[inline]
     pub(crate) fn push_local(&self, task: Arc<Task>) {
-        self.run_queue.borrow_mut().push_back(task);
+        self.run_queue.push(task);
     }
 
     pub(crate) fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
@@ -151,7 +167,7 @@ impl Core {
             return JoinHandle::new(join, None);
         }
         let task = Task::new(self.shared.clone(), Box::pin(fut));
-        let waker = Waker::from(task.clone());
+        let waker = task.waker();
         self.register(&task);
         self.push_local(task);
         JoinHandle::new(join, Some(waker))
@@ -176,6 +192,7 @@ impl Core {
         }
     }
 
+    #[inline(always)]
     fn run_task(&self, task: Arc<Task>) {
         self.reactor.reset_budget();
         // SAFETY: tasks in this core's run queue are owned by this core, and the loop polls
@@ -201,9 +218,23 @@ impl Core {
 
     /// Wakes the reactor's and the timers' wakers, outside any borrow.
     fn wake_ready(&self) {
+        self.wake_all(|buf| {
+            self.reactor.take_wakeups(buf);
+            self.timers.borrow_mut().fire_due(buf);
+        });
+    }
+
+    /// Wakes the timers that are due (no syscall, and no clock read without timers).
+    fn fire_timers(&self) {
+        if !self.timers.borrow().is_empty() {
+            self.wake_all(|buf| self.timers.borrow_mut().fire_due(buf));
+        }
+    }
+
+    /// Wakes what `collect` puts in the buffer, once its borrows have ended.
+    fn wake_all(&self, collect: impl FnOnce(&mut Vec<Waker>)) {
         let mut buf = std::mem::take(&mut *self.wake_buf.borrow_mut());
-        self.reactor.take_wakeups(&mut buf);
-        self.timers.borrow_mut().fire(Instant::now(), &mut buf);
+        collect(&mut buf);
         for w in buf.drain(..) {
             w.wake();
         }
@@ -235,8 +266,9 @@ impl Core {
             self.drain_remote();
             let mut polled = 0;
             loop {
-                let next = self.run_queue.borrow_mut().pop_front();
-                let Some(task) = next else { break };
+                let Some(task) = self.run_queue.pop() else {
+                    break;
+                };
                 self.run_task(task);
                 polled += 1;
                 since_turn += 1;
@@ -248,8 +280,7 @@ impl Core {
                     break;
                 }
             }
-            let busy = !self.run_queue.borrow().is_empty()
-                || self.shared.main_woken.load(Ordering::Relaxed);
+            let busy = !self.run_queue.is_empty() || self.shared.main_woken.load(Ordering::Relaxed);
             if busy && since_turn < EVENT_INTERVAL {
                 // More to run and the reactor was looked at recently: only due timers, which
                 // cost no syscall.
@@ -269,15 +300,6 @@ impl Core {
         }
     }
 
-    fn fire_timers(&self) {
-        let mut buf = std::mem::take(&mut *self.wake_buf.borrow_mut());
-        self.timers.borrow_mut().fire(Instant::now(), &mut buf);
-        for w in buf.drain(..) {
-            w.wake();
-        }
-        *self.wake_buf.borrow_mut() = buf;
-    }
-
     /// How many tasks are alive on this core.
     pub(crate) fn live_tasks(&self) -> usize {
         self.tasks.borrow().len()
@@ -288,7 +310,7 @@ impl Core {
     fn drop_tasks(&self) {
         loop {
             let tasks: Vec<Arc<Task>> = self.tasks.borrow_mut().drain().collect();
-            let queued: Vec<Arc<Task>> = self.run_queue.borrow_mut().drain(..).collect();
+            let queued: Vec<Arc<Task>> = std::iter::from_fn(|| self.run_queue.pop()).collect();
             let mut remote = Vec::new();
             while let Some(t) = self.shared.pop_remote() {
                 remote.push(t);

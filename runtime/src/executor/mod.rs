@@ -15,6 +15,7 @@
 
 pub(crate) mod core;
 mod join;
+mod run_queue;
 mod runtime;
 mod shared;
 mod task;
@@ -30,7 +31,7 @@ use join::{JoinInner, TaskFuture};
 use std::future::Future;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Spawns a task on the current core. The future may be `!Send`: it never leaves this core.
 ///
@@ -108,7 +109,7 @@ where
     }
     let join = JoinInner::new();
     let task = task::Task::new(target.clone(), Box::pin(TaskFuture::new(fut, join.clone())));
-    let waker = Waker::from(task.clone());
+    let waker = task.waker();
     if !target.push_remote(task) {
         // It closed meanwhile: the task was dropped (its handle would say cancelled).
         return Err(closed());

@@ -2,13 +2,13 @@
 
 use super::core;
 use super::shared::Shared;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()>>>;
 
@@ -21,15 +21,20 @@ pub(crate) const UNREGISTERED: usize = usize::MAX;
 /// A future is `None` once finished, so the last `Arc` may drop anywhere without running the
 /// future's destructor off its core. The one exception is a task built by `spawn_on`, whose
 /// future is `Send`, that never reached its core: it may be dropped where the queue drops.
+///
+/// `next` is read and written only by the local run queue of the core `owner` names, on that
+/// core's thread (see [`RunQueue`](super::run_queue::RunQueue)).
 pub(crate) struct Task {
     pub(crate) owner: Arc<Shared>,
     pub(crate) scheduled: AtomicBool,
     pub(crate) slot: AtomicUsize,
+    /// The next task in the local run queue, while this one is in it.
+    pub(super) next: Cell<*const Task>,
     future: UnsafeCell<Option<BoxFuture>>,
 }
 
-// SAFETY: by the invariant, the non-thread-safe part (`future`) is only used on the owning
-// core's thread; the rest is atomics and an `Arc<Shared>` (which is Send + Sync).
+// SAFETY: by the invariant, the non-thread-safe parts (`future`, `next`) are only used on the
+// owning core's thread; the rest is atomics and an `Arc<Shared>` (which is Send + Sync).
 unsafe impl Send for Task {}
 // SAFETY: as above: shared references from other threads only reach the atomics and `owner`.
 unsafe impl Sync for Task {}
@@ -40,6 +45,7 @@ impl Task {
             owner,
             scheduled: AtomicBool::new(true),
             slot: AtomicUsize::new(UNREGISTERED),
+            next: Cell::new(std::ptr::null()),
             future: UnsafeCell::new(Some(future)),
         })
     }
@@ -57,12 +63,14 @@ impl Task {
     ///
     /// # Safety
     /// Only on the owning core's thread, and not re-entrantly.
+    #[inline(always)]
     pub(crate) unsafe fn poll(self: &Arc<Task>) -> bool {
         self.scheduled.store(false, Ordering::Release);
         // A waker that borrows this Arc's count: ManuallyDrop never gives it back, and clones
         // of it take counts of their own.
-        // SAFETY: the pointer comes from a live Arc that outlives this waker.
-        let waker = ManuallyDrop::new(Waker::from(unsafe { Arc::from_raw(Arc::as_ptr(self)) }));
+        // SAFETY: the pointer comes from a live Arc that outlives this waker, as `VTABLE`
+        // expects (the count it holds is the caller's).
+        let waker = ManuallyDrop::new(unsafe { Waker::new(Arc::as_ptr(self).cast(), &VTABLE) });
         let mut cx = Context::from_waker(&waker);
         // SAFETY: on the owning core and not re-entrant (caller's promise), so no other
         // reference to `future` exists.
@@ -91,31 +99,73 @@ impl Task {
     }
 }
 
-impl Wake for Task {
-    fn wake(self: Arc<Self>) {
-        schedule(self);
-    }
+/// The waker of a task: a counted `Arc<Task>` pointer under [`VTABLE`]. Written by hand rather
+/// than through `std::task::Wake` so that `wake_by_ref` takes a count only when it queues the
+/// task, and `schedule` is one function the wake paths inline.
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_raw, wake_raw, wake_by_ref_raw, drop_raw);
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        schedule(self.clone());
+// SAFETY (all four): `data` is from `Arc::into_raw` of an `Arc<Task>` (by `Task::waker`) and
+// holds one count, which `wake_raw` and `drop_raw` consume and the others leave.
+unsafe fn clone_raw(data: *const ()) -> RawWaker {
+    // SAFETY: as above: the count `data` holds keeps the task alive.
+    unsafe { Arc::increment_strong_count(data.cast::<Task>()) };
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake_raw(data: *const ()) {
+    // SAFETY: as above: this takes over the waker's count.
+    schedule(unsafe { Arc::from_raw(data.cast::<Task>()) });
+}
+
+unsafe fn wake_by_ref_raw(data: *const ()) {
+    // SAFETY: as above: the waker's count keeps the task alive for this call.
+    let task = unsafe { &*data.cast::<Task>() };
+    if task.scheduled.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    // SAFETY: as above; the queue gets a count of its own.
+    unsafe { Arc::increment_strong_count(task) };
+    // SAFETY: the count just taken.
+    enqueue(unsafe { Arc::from_raw(task) });
+}
+
+unsafe fn drop_raw(data: *const ()) {
+    // SAFETY: as above: this gives back the waker's count.
+    unsafe { Arc::decrement_strong_count(data.cast::<Task>()) };
+}
+
+impl Task {
+    /// A waker of this task (a count of its own).
+    pub(crate) fn waker(self: &Arc<Task>) -> Waker {
+        let data = Arc::into_raw(self.clone()).cast::<()>();
+        // SAFETY: `data` is a counted `Arc<Task>` pointer, as `VTABLE` expects.
+        unsafe { Waker::new(data, &VTABLE) }
     }
 }
 
 /// Puts a task on its core's run queue: the local queue if we are on that core, else its
 /// remote queue with an unpark.
+#[inline]
 pub(crate) fn schedule(task: Arc<Task>) {
     if task.scheduled.swap(true, Ordering::AcqRel) {
         return;
     }
-    let mut task = Some(task);
-    core::with_current(|core| {
-        if core.shared.id == task.as_ref().expect("not taken yet").owner.id {
-            core.push_local(task.take().expect("not taken yet"));
-        }
-    });
-    if let Some(task) = task {
-        let owner = task.owner.clone();
-        // A core that shut down drops the task at once (see `Shared::push_remote`).
-        let _ = owner.push_remote(task);
+    enqueue(task);
+}
+
+/// Queues a task that was not queued (its `scheduled` flag just went up).
+#[inline]
+fn enqueue(task: Arc<Task>) {
+    if let Err(task) = core::push_if_local(task) {
+        push_remote(task);
     }
+}
+
+/// A wake from a thread other than the task's core's.
+#[cold]
+#[inline(never)]
+fn push_remote(task: Arc<Task>) {
+    let owner = task.owner.clone();
+    // A core that shut down drops the task at once (see `Shared::push_remote`).
+    let _ = owner.push_remote(task);
 }

@@ -15,6 +15,10 @@ thread_local! {
 }
 
 /// Runs `f` with the reactor current on this thread, if any.
+///
+/// Always inlined: every op poll comes here, and as a call of its own it moved the op's
+/// output (a result and a buffer) through one more frame.
+#[inline(always)]
 pub(crate) fn with_current<R>(f: impl FnOnce(&Reactor) -> R) -> Option<R> {
     let ptr = CURRENT.try_with(|c| c.get()).ok()?;
     if ptr.is_null() {

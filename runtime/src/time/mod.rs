@@ -54,6 +54,21 @@ impl Timers {
         self.map.first_key_value().map(|((d, _), _)| *d)
     }
 
+    /// Whether no timer is set (then the clock need not be read).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Moves the wakers of every timer due now into `out`; reads the clock only if a timer is
+    /// set.
+    #[inline]
+    pub(crate) fn fire_due(&mut self, out: &mut Vec<Waker>) {
+        if !self.is_empty() {
+            self.fire(Instant::now(), out);
+        }
+    }
+
     /// Moves the wakers of every timer due at `now` into `out`.
     pub(crate) fn fire(&mut self, now: Instant, out: &mut Vec<Waker>) {
         while let Some(entry) = self.map.first_entry() {
