@@ -6,7 +6,7 @@
 use super::join::{JoinHandle, JoinInner, TaskFuture};
 use super::run_queue::RunQueue;
 use super::shared::Shared;
-use super::task::{Task, UNREGISTERED};
+use super::task::{self, Task, UNREGISTERED};
 use crate::reactor::Reactor;
 use crate::time::Timers;
 use slab::Slab;
@@ -180,6 +180,10 @@ impl Core {
 
     /// Takes in the tasks other threads sent (new, or woken there).
     fn drain_remote(&self) {
+        // An empty queue is cheaper to ask than to pop from.
+        if !self.shared.has_remote() {
+            return;
+        }
         while let Some(task) = self.shared.pop_remote() {
             // SAFETY: this task's owner is this core, and we are on its thread.
             if !unsafe { task.is_live() } {
@@ -236,7 +240,17 @@ impl Core {
         let mut buf = std::mem::take(&mut *self.wake_buf.borrow_mut());
         collect(&mut buf);
         for w in buf.drain(..) {
-            w.wake();
+            match task::task_of(w) {
+                // Most wakers are this core's tasks': queued here, with no call through the
+                // waker's vtable and no look at the thread-local.
+                Ok(task) if std::ptr::eq(&*task.owner, &*self.shared) => {
+                    if !task.scheduled.swap(true, Ordering::AcqRel) {
+                        self.push_local(task);
+                    }
+                }
+                Ok(task) => task::schedule(task),
+                Err(w) => w.wake(),
+            }
         }
         *self.wake_buf.borrow_mut() = buf;
     }

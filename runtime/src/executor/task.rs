@@ -143,6 +143,19 @@ impl Task {
     }
 }
 
+/// The task behind `waker`, if it is a task's waker (its count moves to the `Arc`); any
+/// other waker is given back.
+#[inline]
+pub(crate) fn task_of(waker: Waker) -> Result<Arc<Task>, Waker> {
+    if !std::ptr::eq(waker.vtable(), &VTABLE) {
+        return Err(waker);
+    }
+    let waker = ManuallyDrop::new(waker);
+    // SAFETY: a waker under `VTABLE` holds a counted `Arc<Task>` pointer, whose count moves
+    // to the `Arc` (ManuallyDrop keeps the waker from giving it back).
+    Ok(unsafe { Arc::from_raw(waker.data().cast::<Task>()) })
+}
+
 /// Puts a task on its core's run queue: the local queue if we are on that core, else its
 /// remote queue with an unpark.
 #[inline]
