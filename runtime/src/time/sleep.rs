@@ -75,12 +75,13 @@ impl Sleep {
     /// fires once, spuriously, and is gone.)
     fn cancel(&mut self) {
         if let Some((core_id, id)) = self.registered.take() {
-            let deadline = self.deadline;
-            core::with_current(|core| {
-                if core.id() == core_id {
-                    core.timers.borrow_mut().remove(deadline, id);
-                }
+            // The waker is dropped after the borrow: a foreign waker's drop is user code.
+            let waker = core::with_current(|core| {
+                (core.id() == core_id)
+                    .then(|| core.timers.borrow_mut().remove(id))
+                    .flatten()
             });
+            drop(waker);
         }
     }
 }
@@ -91,33 +92,56 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
-            // A task that spent its op budget yields here too (as tokio's timers do): else a
-            // loop of `timeout`s whose op was refused for the budget would never give the core
-            // back, and the op never run.
-            if crate::reactor::with_current(|r| r.budget_spent()).unwrap_or(false) {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            self.cancel();
-            return Poll::Ready(());
-        }
         let deadline = self.deadline;
         let registered = self.registered;
+        // Wakers replaced or removed here are dropped after the borrow (a foreign waker's
+        // drop is user code).
+        let mut old_waker = None;
+        // `None`: due; `Some(None)`: due, but the task must yield first; else where it is set.
         let now_registered = core::with_current(|core| {
             let mut timers = core.timers.borrow_mut();
-            match registered {
-                Some((core_id, id)) if core_id == core.id() => {
-                    timers.update(deadline, id, cx.waker());
-                    (core_id, id)
+            let here = |r: Option<(u64, u64)>| r.filter(|&(core_id, _)| core_id == core.id());
+            // The clock as the core last read it is never ahead of the real one: past it,
+            // the deadline has passed.
+            if timers.now() >= deadline {
+                // A task that spent its op budget yields here too (as tokio's timers do):
+                // else a loop of `timeout`s whose op was refused for the budget would never
+                // give the core back, and the op never run.
+                if crate::reactor::with_current(|r| r.budget_spent()).unwrap_or(false) {
+                    return Some(None);
                 }
-                // Not yet in a map, or in another core's: register here.
-                _ => (core.id(), timers.insert(deadline, cx.waker().clone())),
+                old_waker = here(registered).and_then(|(_, id)| timers.remove(id));
+                return None;
             }
+            if let Some((core_id, id)) = here(registered) {
+                if let Some(w) = timers.waker_mut(id) {
+                    if !w.will_wake(cx.waker()) {
+                        old_waker = Some(std::mem::replace(w, cx.waker().clone()));
+                    }
+                    return Some(Some((core_id, id)));
+                }
+            }
+            // Not yet in a wheel, fired already (a wake-up that came early cannot be told
+            // from a late poll), or in another core's: set it here.
+            Some(Some((core.id(), timers.insert(deadline, cx.waker().clone()))))
         })
         .expect("coreloop: sleep and timeout need a coreloop runtime on this thread (Runtime::block_on)");
-        self.registered = Some(now_registered);
-        Poll::Pending
+        drop(old_waker);
+        match now_registered {
+            None => {
+                self.registered = None;
+                Poll::Ready(())
+            }
+            // Due, but the task must yield first (its registration, if any, stays).
+            Some(None) => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Some(registered) => {
+                self.registered = registered;
+                Poll::Pending
+            }
+        }
     }
 }
 
