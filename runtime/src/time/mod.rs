@@ -4,9 +4,10 @@
 //! cancel are O(1), a dropped timer is removed at once and costs nothing later. The reactor's
 //! wait is bounded by the next slot's deadline. A timer never fires early: a sleep is done
 //! only once the clock has reached its deadline, however it was woken; it may fire up to a
-//! tick (1 ms) late. A sleep's first poll compares its deadline with the clock as the core
-//! last read it (no clock read per poll); a deadline that passed since is found at the next
-//! look at the timers, one loop turn later.
+//! tick (1 ms) late. A sleep compares its deadline with the clock as its core last read it
+//! first, and reads the clock itself only when that says "not yet" and it is about to set
+//! its timer: a zero or already-passed deadline is done at once, and a woken sleep needs no
+//! clock read.
 
 mod interval;
 mod sleep;

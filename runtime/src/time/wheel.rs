@@ -83,6 +83,12 @@ impl Timers {
         self.now
     }
 
+    /// Reads the clock (and keeps the reading for `now`).
+    pub(crate) fn read_clock(&mut self) -> Instant {
+        self.now = self.now.max(Instant::now());
+        self.now
+    }
+
     /// Whether no timer is set (then the clock need not be read).
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
@@ -141,10 +147,7 @@ impl Timers {
     /// Moves the wakers of every timer due at `now` into `out`, in deadline order (to the
     /// tick; timers set for one tick in one slot, in the order they were set).
     pub(crate) fn fire(&mut self, now: Instant, out: &mut Vec<Waker>) {
-        if now <= self.now {
-            return;
-        }
-        self.now = now;
+        self.now = self.now.max(now);
         let now_tick = self.tick_floor(now);
         while let Some((tick, level, slot)) = self.next_expiration() {
             if tick > now_tick {
