@@ -20,7 +20,7 @@
 //!   and never names the executor.
 //! - [`executor`]: tasks, wakers, `spawn`/`spawn_on`, the per-core loop and `Runtime`; it
 //!   enters its reactor, parks it, takes the wakers it collected and shuts it down.
-//! - [`time`]: timers, one ordered map per core, kept by the executor's core (so `time`
+//! - [`time`]: timers, one timing wheel per core, kept by the executor's core (so `time`
 //!   names the executor: it sits beside it, not below).
 //! - [`signal`]: signals on a signalfd read through the reactor.
 //!
