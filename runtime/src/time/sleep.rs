@@ -1,5 +1,6 @@
 //! `Sleep`: a future that is ready once the clock reaches its deadline.
 
+use super::wheel::TimerId;
 use crate::executor::core;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 pub struct Sleep {
     deadline: Instant,
     /// The core whose map holds the timer, and its id there.
-    registered: Option<(u64, u64)>,
+    registered: Option<(u64, TimerId)>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -100,7 +101,7 @@ impl Future for Sleep {
         // `None`: due; `Some(None)`: due, but the task must yield first; else where it is set.
         let now_registered = core::with_current(|core| {
             let mut timers = core.timers.borrow_mut();
-            let here = |r: Option<(u64, u64)>| r.filter(|&(core_id, _)| core_id == core.id());
+            let here = |r: Option<(u64, TimerId)>| r.filter(|&(core_id, _)| core_id == core.id());
             // The clock as the core last read it is never ahead of the real one: past it,
             // the deadline has passed. Not past it, a sleep about to be set asks the clock
             // (a zero or already-passed deadline is done at once, not a tick later).

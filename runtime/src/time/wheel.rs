@@ -29,8 +29,8 @@ const NIL: u32 = u32::MAX;
 struct Entry {
     /// The deadline's tick (rounded up).
     when: u64,
-    /// Which timer this is: slab slots are reused, sequence numbers are not (for a while).
-    seq: u32,
+    /// Which timer this is: slab slots are reused, sequence numbers are not.
+    seq: u64,
     /// Where it is linked: `level * SLOTS + slot`.
     at: u16,
     prev: u32,
@@ -44,7 +44,14 @@ struct List {
     tail: u32,
 }
 
-/// A core's timers. Ids name one timer (`insert`), and stay unique while it is set.
+/// One timer of one `Timers`: its slab slot, and a sequence number no other timer there has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerId {
+    key: u32,
+    seq: u64,
+}
+
+/// A core's timers. Ids name one timer (`insert`), never another one later.
 pub(crate) struct Timers {
     /// Tick 0.
     start: Instant,
@@ -56,7 +63,7 @@ pub(crate) struct Timers {
     /// Per level, one bit per non-empty slot.
     occupied: [u64; LEVELS],
     slots: [[List; SLOTS]; LEVELS],
-    next_seq: u32,
+    next_seq: u64,
 }
 
 impl Timers {
@@ -96,8 +103,8 @@ impl Timers {
     }
 
     /// Sets a timer; its id is what `update` and `remove` take.
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> u64 {
-        self.next_seq = self.next_seq.wrapping_add(1);
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerId {
+        self.next_seq += 1;
         let seq = self.next_seq;
         // Already due (by the clock last read) fires at the next look, not in the past.
         let when = self.tick_ceil(deadline).max(self.elapsed + 1);
@@ -111,19 +118,19 @@ impl Timers {
         });
         let key = u32::try_from(key).expect("fewer than 2^32 timers");
         self.link(key);
-        u64::from(seq) << 32 | u64::from(key)
+        TimerId { key, seq }
     }
 
     /// The waker of a timer, if it is still set (to replace it).
-    pub(crate) fn waker_mut(&mut self, id: u64) -> Option<&mut Waker> {
+    pub(crate) fn waker_mut(&mut self, id: TimerId) -> Option<&mut Waker> {
         self.entry_mut(id).map(|e| &mut e.waker)
     }
 
     /// Cancels a timer, if it is still set; its waker is handed back, for the caller to drop
     /// outside its borrow of the timers.
-    pub(crate) fn remove(&mut self, id: u64) -> Option<Waker> {
+    pub(crate) fn remove(&mut self, id: TimerId) -> Option<Waker> {
         self.entry_mut(id)?;
-        let key = id as u32;
+        let key = id.key;
         self.unlink(key);
         Some(self.entries.remove(key as usize).waker)
     }
@@ -172,11 +179,10 @@ impl Timers {
         self.elapsed = self.elapsed.max(now_tick);
     }
 
-    fn entry_mut(&mut self, id: u64) -> Option<&mut Entry> {
-        let seq = (id >> 32) as u32;
+    fn entry_mut(&mut self, id: TimerId) -> Option<&mut Entry> {
         self.entries
-            .get_mut(id as u32 as usize)
-            .filter(|e| e.seq == seq)
+            .get_mut(id.key as usize)
+            .filter(|e| e.seq == id.seq)
     }
 
     /// `deadline` in ticks, rounded up.
@@ -362,7 +368,13 @@ mod tests {
         let d = Instant::now();
         let id = t.insert(d, tagged(1, &log));
         *t.waker_mut(id).expect("set") = tagged(2, &log);
-        assert!(t.waker_mut(id + 1).is_none());
+        assert!(
+            t.waker_mut(super::TimerId {
+                seq: id.seq + 1,
+                ..id
+            })
+            .is_none()
+        );
         assert_eq!(fire_all(&mut t, d + TICK), 1);
         assert_eq!(*log.lock().unwrap(), [2]);
         assert!(t.waker_mut(id).is_none());
@@ -428,7 +440,7 @@ mod tests {
         let mut t = Timers::new();
         let base = t.start;
         let fired = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut live: Vec<(Instant, usize, u64)> = Vec::new();
+        let mut live: Vec<(Instant, usize, super::TimerId)> = Vec::new();
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             rng ^= rng << 13;
