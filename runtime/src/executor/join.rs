@@ -5,7 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -91,7 +90,6 @@ struct State<T> {
 
 pub(crate) struct JoinInner<T> {
     state: Mutex<State<T>>,
-    aborted: AtomicBool,
 }
 
 impl<T> JoinInner<T> {
@@ -102,7 +100,6 @@ impl<T> JoinInner<T> {
                 waker: None,
                 done: false,
             }),
-            aborted: AtomicBool::new(false),
         })
     }
 
@@ -159,9 +156,8 @@ impl<T> JoinHandle<T> {
     /// `Err(JoinError::Cancelled)` unless the task had already finished. Blocking work
     /// (`spawn_blocking`) cannot be stopped once it started.
     pub fn abort(&self) {
-        self.inner.aborted.store(true, Ordering::Release);
         if let Some(w) = &self.task {
-            w.wake_by_ref();
+            super::task::abort(w);
         }
     }
 
@@ -235,11 +231,6 @@ impl<F: Future> Future for TaskFuture<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         if *this.done {
-            return Poll::Ready(());
-        }
-        if this.join.aborted.load(Ordering::Acquire) {
-            *this.done = true;
-            this.join.finish(Err(JoinError::Cancelled));
             return Poll::Ready(());
         }
         let fut = this.fut;

@@ -27,6 +27,8 @@ pub(crate) const UNREGISTERED: usize = usize::MAX;
 pub(crate) struct Task {
     pub(crate) owner: Arc<Shared>,
     pub(crate) scheduled: AtomicBool,
+    /// Its `JoinHandle` asked it to stop: its next poll drops the future instead.
+    aborted: AtomicBool,
     pub(crate) slot: AtomicUsize,
     /// The next task in the local run queue, while this one is in it.
     pub(super) next: Cell<*const Task>,
@@ -44,6 +46,7 @@ impl Task {
         Arc::new(Task {
             owner,
             scheduled: AtomicBool::new(true),
+            aborted: AtomicBool::new(false),
             slot: AtomicUsize::new(UNREGISTERED),
             next: Cell::new(std::ptr::null()),
             future: UnsafeCell::new(Some(future)),
@@ -78,6 +81,13 @@ impl Task {
         let Some(fut) = slot.as_mut() else {
             return true;
         };
+        if self.aborted.load(Ordering::Acquire) {
+            // Dropped unpolled: its handle resolves as cancelled (before the future's own
+            // destructor runs). Taken out first so a destructor that wakes this task finds it
+            // finished.
+            drop(slot.take());
+            return true;
+        }
         if let Poll::Ready(()) = fut.as_mut().poll(&mut cx) {
             *slot = None;
             return true;
@@ -154,6 +164,17 @@ pub(crate) fn task_of(waker: Waker) -> Result<Arc<Task>, Waker> {
     // SAFETY: a waker under `VTABLE` holds a counted `Arc<Task>` pointer, whose count moves
     // to the `Arc` (ManuallyDrop keeps the waker from giving it back).
     Ok(unsafe { Arc::from_raw(waker.data().cast::<Task>()) })
+}
+
+/// Asks the task behind `waker` (a task's waker) to stop at its next poll, and wakes it.
+pub(crate) fn abort(waker: &Waker) {
+    if std::ptr::eq(waker.vtable(), &VTABLE) {
+        // SAFETY: a waker under `VTABLE` holds a counted `Arc<Task>` pointer, which keeps the
+        // task alive while the waker is borrowed.
+        let task = unsafe { &*waker.data().cast::<Task>() };
+        task.aborted.store(true, Ordering::Release);
+    }
+    waker.wake_by_ref();
 }
 
 /// Puts a task on its core's run queue: the local queue if we are on that core, else its
