@@ -68,7 +68,11 @@ impl Task {
     /// Only on the owning core's thread, and not re-entrantly.
     #[inline(always)]
     pub(crate) unsafe fn poll(self: &Arc<Task>) -> bool {
-        self.scheduled.store(false, Ordering::Release);
+        // A read-modify-write, not a store: a waker on another thread that raised a flag
+        // (`aborted`) and then found `scheduled` still up (so queued nothing) wrote `scheduled`
+        // last, and this swap reads that write, so the flag is seen below. A plain store
+        // could pass it (store-buffer reordering) and the abort would wait for a later wake.
+        self.scheduled.swap(false, Ordering::AcqRel);
         // A waker that borrows this Arc's count: ManuallyDrop never gives it back, and clones
         // of it take counts of their own.
         // SAFETY: the pointer comes from a live Arc that outlives this waker, as `VTABLE`
