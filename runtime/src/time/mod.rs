@@ -5,9 +5,10 @@
 //! wait is bounded by the next slot's deadline. A timer never fires early: a sleep is done
 //! only once the clock has reached its deadline, however it was woken; it may fire up to a
 //! tick (1 ms) late. A sleep compares its deadline with the clock as its core last read it
-//! first, and reads the clock itself only when that says "not yet" and it is about to set
-//! its timer: a zero or already-passed deadline is done at once, and a woken sleep needs no
-//! clock read.
+//! (at every look at the timers), and reads the clock itself only when it is about to set its
+//! timer and the deadline is within a tick of that reading (or no timer is set, so the
+//! reading may be old): a zero or already-passed deadline is done at once, and neither a
+//! woken sleep nor a timeout seconds away costs a clock read.
 
 mod interval;
 mod sleep;

@@ -103,10 +103,13 @@ impl Future for Sleep {
             let mut timers = core.timers.borrow_mut();
             let here = |r: Option<(u64, TimerId)>| r.filter(|&(core_id, _)| core_id == core.id());
             // The clock as the core last read it is never ahead of the real one: past it,
-            // the deadline has passed. Not past it, a sleep about to be set asks the clock
-            // (a zero or already-passed deadline is done at once, not a tick later).
+            // the deadline has passed. Not past it, a sleep about to be set asks the clock if
+            // the deadline may have passed since (a zero or already-passed deadline is done
+            // at once, not a tick later).
             let due = timers.now() >= deadline
-                || registered.is_none() && timers.read_clock() >= deadline;
+                || registered.is_none()
+                    && timers.may_have_passed(deadline)
+                    && timers.read_clock() >= deadline;
             if due {
                 // A task that spent its op budget yields here too (as tokio's timers do):
                 // else a loop of `timeout`s whose op was refused for the budget would never

@@ -23,6 +23,8 @@ const SLOTS: usize = 64;
 const SLOT_BITS: u32 = SLOTS.trailing_zeros();
 /// The farthest tick from `elapsed` the levels can place exactly.
 const MAX_SPAN: u64 = (1 << (SLOT_BITS as usize * LEVELS)) - 1;
+/// One tick.
+const TICK: Duration = Duration::from_millis(1);
 /// "No entry" in the slots' links.
 const NIL: u32 = u32::MAX;
 
@@ -88,6 +90,16 @@ impl Timers {
     #[inline]
     pub(crate) fn now(&self) -> Instant {
         self.now
+    }
+
+    /// Whether `deadline`, later than `now()`, may have passed by the real clock. While
+    /// timers are set, `now()` is read at every look at them (every loop turn), so a
+    /// deadline more than a tick after it is taken as not passed: at worst it fires at the
+    /// next look, which a timer may anyway (up to a tick late). Without timers `now()` may be
+    /// old: ask the clock.
+    #[inline]
+    pub(crate) fn may_have_passed(&self, deadline: Instant) -> bool {
+        self.is_empty() || deadline <= self.now + TICK
     }
 
     /// Reads the clock (and keeps the reading for `now`).
@@ -311,7 +323,7 @@ mod tests {
         n
     }
 
-    const TICK: Duration = Duration::from_millis(1);
+    use super::TICK;
 
     #[test]
     fn fires_in_deadline_order_ties_by_insertion() {
