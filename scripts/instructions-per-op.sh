@@ -79,7 +79,7 @@ one() {
         return 1
     fi
     awk -v n="$name" -v ir="$ir" -v m="$ops" -v u="$([ "$kind" = echo ] && echo msg || echo req)" \
-        'BEGIN { printf "%-16s %14d instr %10d %ss %10.0f instr/%s\n", n, ir, m, u, ir / m, u }'
+        'BEGIN { printf "%-16s %14.0f instr %10d %ss %10.0f instr/%s\n", n, ir, m, u, ir / m, u }'
 }
 
 for r in $(seq "$rounds"); do
