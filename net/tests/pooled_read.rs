@@ -503,3 +503,60 @@ reactor_test! {
         assert_eq!(&got[..], b"ping", "after {tries} tries");
     }
 }
+
+/// io_uring's buffer ring starts with a small window of the pool (so a lightly loaded core
+/// touches few buffers) and grows when many streams receive at once and drain it; no byte is
+/// lost on the way.
+#[test]
+fn the_buffer_ring_grows_with_the_load() {
+    if !testing::should_run(ReactorKind::Uring, "the_buffer_ring_grows_with_the_load") {
+        return;
+    }
+    testing::run_with(
+        Runtime::builder()
+            .reactor(ReactorKind::Uring)
+            .env_override(false)
+            .buf_pool(512, 1024),
+        async {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let at = l.local_addr().unwrap();
+            let mut pairs = Vec::new();
+            for _ in 0..64 {
+                let c = TcpStream::connect(at).await.unwrap();
+                let (s, _) = l.accept().await.unwrap();
+                // Arm each stream's multishot recv.
+                assert!(timeout(Duration::ZERO, s.read_pooled()).await.is_err());
+                pairs.push((c, s));
+            }
+            // Every stream receives at once, written from another thread while this core is
+            // blocked (joining it): the kernel then runs all 64 receives in one enter, needing
+            // more buffers than the first window holds.
+            let (clients, servers): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+            let clients: Vec<std::net::TcpStream> = clients
+                .into_iter()
+                .map(|c| c.into_std().unwrap().into())
+                .collect();
+            let writer = std::thread::spawn(move || {
+                use std::io::Write;
+                for (i, mut c) in clients.iter().enumerate() {
+                    c.write_all(&pattern(3000, i as u8)).unwrap();
+                }
+                clients
+            });
+            let clients = writer.join().unwrap();
+            for (i, s) in servers.iter().enumerate() {
+                let mut got = Vec::new();
+                while got.len() < 3000 {
+                    got.extend_from_slice(&s.read_pooled().await.unwrap());
+                }
+                assert!(got == pattern(3000, i as u8), "stream {i}");
+            }
+            let st = buf_pool_stats().unwrap();
+            if st.kernel_ring {
+                assert!(st.ring_window > 32, "the window grew: {st:?}");
+            }
+            drop((clients, servers));
+            settle().await;
+        },
+    );
+}

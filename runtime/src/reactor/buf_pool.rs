@@ -40,6 +40,10 @@ pub(crate) const BUF_GROUP: u16 = 0;
 /// Largest pool: a provided-buffer ring holds at most 32,768 entries (and ids are `u16`).
 pub const MAX_BUFFERS: usize = 32_768;
 
+/// How many free buffers a kernel ring starts with; the rest wait in a reserve until the
+/// ring runs dry under load (see `BufPool::ring_ran_dry`).
+const INITIAL_WINDOW: usize = 32;
+
 /// How a pool is set up (builder settings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolSettings {
@@ -108,6 +112,8 @@ pub struct BufPoolStats {
     pub reads: u64,
     /// Times a multishot receive the kernel had ended was armed again.
     pub rearms: u64,
+    /// Kernel ring: how many free buffers it is kept filled with (grows when it runs dry).
+    pub ring_window: usize,
 }
 
 impl BufPoolStats {
@@ -166,7 +172,14 @@ pub struct BufPool {
     places: Box<[Cell<Place>]>,
     ring: Option<KernelRing>,
     fallback: Option<String>,
+    /// Free buffers outside the kernel's ring: all of them with a free list; with a kernel
+    /// ring, the reserve beyond its window (a stack, so the same few buffers stay hot).
     free_list: RefCell<Vec<u16>>,
+    /// Kernel ring: how many free buffers it holds, and how many it should (the window grows
+    /// when the ring runs dry while the reserve has some, so it follows demand; an idle or
+    /// lightly loaded core touches only the window's pages, not the whole pool).
+    in_ring: Cell<usize>,
+    window: Cell<usize>,
     free: Cell<usize>,
     exhausted: Cell<u64>,
     reads: Cell<u64>,
@@ -231,10 +244,10 @@ impl BufPool {
             mask: (entries - 1) as u16,
             tail: Cell::new(0),
         };
-        for id in 0..s.buffers {
-            kr.push(pool.addr(id as u16), s.buf_size as u32, id as u16);
-        }
         pool.ring = Some(kr);
+        pool.window.set(s.buffers.min(INITIAL_WINDOW));
+        pool.free_list = RefCell::new((0..s.buffers as u16).rev().collect());
+        pool.top_up();
         Ok(pool)
     }
 
@@ -264,6 +277,8 @@ impl BufPool {
             ring: None,
             fallback: None,
             free_list: RefCell::new(Vec::new()),
+            in_ring: Cell::new(0),
+            window: Cell::new(0),
             free: Cell::new(s.buffers),
             exhausted: Cell::new(0),
             reads: Cell::new(0),
@@ -314,10 +329,34 @@ impl BufPool {
         Some(id)
     }
 
-    /// A completion says the kernel picked buffer `id` from the ring.
+    /// A completion says the kernel picked buffer `id` from the ring: the ring gets one from
+    /// the reserve, if it has any, to stay at its window.
     pub(crate) fn picked_by_kernel(&self, id: u16) {
         self.move_buf(id, Place::Free, Place::Taken);
         self.free.set(self.free.get() - 1);
+        self.in_ring.set(self.in_ring.get().saturating_sub(1));
+        self.top_up();
+    }
+
+    /// Fills the kernel ring from the reserve up to its window.
+    fn top_up(&self) {
+        let Some(r) = &self.ring else { return };
+        let mut reserve = self.free_list.borrow_mut();
+        while self.in_ring.get() < self.window.get() {
+            let Some(id) = reserve.pop() else { break };
+            r.push(self.addr(id), self.buf_size as u32, id);
+            self.in_ring.set(self.in_ring.get() + 1);
+        }
+    }
+
+    /// The kernel found its ring empty (`ENOBUFS`). If buffers wait in the reserve, the window
+    /// was too small for this core's load: it doubles, and the ring is filled again.
+    pub(crate) fn ring_ran_dry(&self) {
+        if self.ring.is_some() && !self.free_list.borrow().is_empty() {
+            let buffers = self.places.len();
+            self.window.set((self.window.get() * 2).clamp(1, buffers));
+            self.top_up();
+        }
     }
 
     /// A taken buffer goes back unused (nothing arrived, or its data will never be read).
@@ -330,8 +369,11 @@ impl BufPool {
 
     fn release(&self, id: u16) -> bool {
         match &self.ring {
-            Some(r) => r.push(self.addr(id), self.buf_size as u32, id),
-            None => self.free_list.borrow_mut().push(id),
+            Some(r) if self.in_ring.get() < self.window.get() => {
+                r.push(self.addr(id), self.buf_size as u32, id);
+                self.in_ring.set(self.in_ring.get() + 1);
+            }
+            _ => self.free_list.borrow_mut().push(id),
         }
         self.free.set(self.free.get() + 1);
         !self.waiters.borrow().is_empty()
@@ -386,6 +428,7 @@ impl BufPool {
             exhausted: self.exhausted.get(),
             reads: self.reads.get(),
             rearms: self.rearms.get(),
+            ring_window: self.window.get(),
         }
     }
 }

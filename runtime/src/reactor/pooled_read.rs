@@ -136,6 +136,7 @@ impl PooledRead {
                         // The ring ran dry and the kernel ended the recv: wait for a buffer,
                         // then arm it again (the data waits in the socket).
                         Err(Errno::ENOBUFS) => {
+                            pool.ring_ran_dry();
                             if pool.wait_for_buffer(cx.waker()) {
                                 return Poll::Pending;
                             }
