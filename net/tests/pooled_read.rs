@@ -532,10 +532,8 @@ fn the_buffer_ring_grows_with_the_load() {
             // blocked (joining it): the kernel then runs all 64 receives in one enter, needing
             // more buffers than the first window holds.
             let (clients, servers): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-            let clients: Vec<std::net::TcpStream> = clients
-                .into_iter()
-                .map(|c| c.into_std().unwrap().into())
-                .collect();
+            let clients: Vec<std::net::TcpStream> =
+                clients.into_iter().map(|c| c.into_std().unwrap()).collect();
             let writer = std::thread::spawn(move || {
                 use std::io::Write;
                 for (i, mut c) in clients.iter().enumerate() {
