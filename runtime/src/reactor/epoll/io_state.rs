@@ -150,7 +150,23 @@ impl IoStates {
     /// identity, not number) is seen. A fresh registration starts out ready both ways: the
     /// first attempt finds out, and epoll reports any readiness that exists at registration
     /// as an edge.
+    #[inline]
     pub(super) fn get_or_register(
+        &mut self,
+        epoll: &Rc<OwnedFd>,
+        shared: &SharedFd,
+        stats: &mut ReactorStats,
+    ) -> Result<&mut IoState, Errno> {
+        // The common case, once per op: this descriptor is registered already.
+        let i = shared.raw() as usize;
+        if matches!(self.by_fd.get(i), Some(Some(s)) if s.fd_id == shared.id()) {
+            return Ok(self.by_fd[i].as_mut().expect("matched above"));
+        }
+        self.register_new(epoll, shared, stats)
+    }
+
+    #[cold]
+    fn register_new(
         &mut self,
         epoll: &Rc<OwnedFd>,
         shared: &SharedFd,
