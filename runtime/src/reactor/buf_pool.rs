@@ -331,6 +331,7 @@ impl BufPool {
 
     /// A completion says the kernel picked buffer `id` from the ring: the ring gets one from
     /// the reserve, if it has any, to stay at its window.
+    #[inline]
     pub(crate) fn picked_by_kernel(&self, id: u16) {
         self.move_buf(id, Place::Free, Place::Taken);
         self.free.set(self.free.get() - 1);
@@ -339,8 +340,12 @@ impl BufPool {
     }
 
     /// Fills the kernel ring from the reserve up to its window.
+    #[inline]
     fn top_up(&self) {
         let Some(r) = &self.ring else { return };
+        if self.in_ring.get() >= self.window.get() {
+            return;
+        }
         let mut reserve = self.free_list.borrow_mut();
         while self.in_ring.get() < self.window.get() {
             let Some(id) = reserve.pop() else { break };
@@ -367,6 +372,7 @@ impl BufPool {
         self.release(id)
     }
 
+    #[inline]
     fn release(&self, id: u16) -> bool {
         match &self.ring {
             Some(r) if self.in_ring.get() < self.window.get() => {

@@ -189,8 +189,8 @@ impl Ledger {
         }
     }
 
-    /// The kernel picked pool buffer `id` for a completion.
-    #[cold]
+    /// The kernel picked pool buffer `id` for a completion (every multishot recv's data).
+    #[inline]
     fn picked(&mut self, id: u16) {
         match &self.pool {
             Some(p) => p.picked_by_kernel(id),
