@@ -18,4 +18,5 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/miri"
 cargo +nightly miri setup
 # The module paths whose tests are pure (no syscalls); add a module here when it gains tests.
 cargo +nightly miri test -p coreloop-runtime --lib -- "$@" \
-    reactor::in_flight:: reactor::epoll::io_state::tests:: time::tests:: buf::tests::
+    reactor::in_flight:: reactor::epoll::io_state::tests:: reactor::buf_pool::tests:: \
+    time::wheel::tests:: buf::tests::
